@@ -1,0 +1,1 @@
+"""Pledged vs. deployed: sourced figures on Haiti's security mission and displacement."""
