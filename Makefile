@@ -1,0 +1,66 @@
+# Pledged vs. Deployed — build the report, run the tests. `make help` lists the targets.
+# The first `make report` or `make test` on a fresh machine creates .venv from uv.lock;
+# later runs refresh it only when uv.lock or pyproject.toml changed.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+LAB_PORT ?= 8888
+# Never let uv download an interpreter: use the Python this machine has (3.11+).
+export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_LINK_MODE := copy
+
+BUILD_ARGS := $(if $(AS_OF),--as-of $(AS_OF)) $(if $(FORCE),--force) $(foreach f,$(DTM_FILES),--dtm-file $(f))
+
+.DEFAULT_GOAL := help
+.PHONY: help report test lab bench clean diff lock
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@echo "  Variables: AS_OF=YYYY-MM-DD  FORCE=1  DTM_FILES='a.json b.csv'  LAB_PORT=8888"
+
+report: $(VENV)/.synced-report ## Build reports/latest (AS_OF=YYYY-MM-DD builds reports/YYYY-MM-DD)
+	@$(VENV)/bin/python -m haiti_report.build $(BUILD_ARGS)
+
+test: $(VENV)/.synced-test ## Run the test suite (browser tests need Debian chromium)
+	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lab: $(VENV)/.synced-lab ## Start JupyterLab on 127.0.0.1:$(LAB_PORT) with the project kernel
+	@$(VENV)/bin/python -m haiti_report.kernel >/dev/null
+	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) --no-browser \
+	  --ServerApp.root_dir=$(CURDIR)
+
+bench: $(VENV)/.synced-test ## Measure build and reader speed (writes benchmarks/results.json)
+	@$(VENV)/bin/python benchmarks/run.py
+
+clean: ## Remove generated files (builds, caches, .venv); never touches data/raw
+	rm -rf reports/.builds reports/.*.lock reports/.*.link-* .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	find reports -maxdepth 1 -type l -delete
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+	rm -rf $(VENV) $(TOOLS)
+
+lock: $(UV) ## Re-resolve uv.lock after editing pyproject.toml, and export requirements.txt
+	$(UV) lock
+	$(UV) export --frozen --no-hashes --no-dev --no-emit-project -o requirements.txt >/dev/null
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# One stamp per set of dependency groups; each is refreshed when the lock changes.
+$(VENV)/.synced-report: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --inexact --quiet
+	@touch $@
+
+$(VENV)/.synced-test: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --inexact --quiet --group test
+	@touch $@ $(VENV)/.synced-report
+
+$(VENV)/.synced-lab: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --inexact --quiet --group lab
+	@touch $@ $(VENV)/.synced-report

@@ -1,0 +1,144 @@
+"""Turn the executed report notebook into report.html and report.pdf.
+
+Two real renderers, one source (the executed notebook):
+
+* Quarto, when ``quarto`` is on PATH: ``quarto render`` with ``_quarto.yml`` (HTML + Typst PDF).
+  Quarto does not execute the notebook again; it renders the outputs papermill left in it.
+* Otherwise nbconvert with the offline template in ``templates/offline`` (HTML), and headless
+  Chromium's print-to-PDF (PDF). Without Chromium the PDF is skipped with a message.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+TEMPLATES = Path(__file__).parent / "templates"
+QUARTO_CONFIG = TEMPLATES / "_quarto.yml"
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+# Flags that keep headless Chromium off the network and free of first-run prompts.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    renderer: str  # "quarto" or "nbconvert"
+    html: Path
+    pdf: Path | None
+    pdf_note: str  # why there is no PDF, or how it was made
+
+
+def find_chromium() -> str | None:
+    override = os.environ.get("HAITI_REPORT_CHROMIUM")
+    if override:
+        return override if Path(override).exists() else None
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def have_quarto() -> bool:
+    return os.environ.get("HAITI_REPORT_NO_QUARTO") != "1" and shutil.which("quarto") is not None
+
+
+def renderer_name() -> str:
+    return "quarto" if have_quarto() else "nbconvert"
+
+
+def render(notebook: Path, out_dir: Path) -> RenderResult:
+    """Render ``notebook`` (already executed) into ``out_dir``/report.html and report.pdf."""
+    if have_quarto():
+        return _render_quarto(notebook, out_dir)
+    html = out_dir / "report.html"
+    render_html_nbconvert(notebook, html)
+    chromium = find_chromium()
+    if chromium is None:
+        return RenderResult(
+            "nbconvert", html, None, "PDF skipped: neither Quarto nor Chromium is installed"
+        )
+    pdf = out_dir / "report.pdf"
+    print_to_pdf(chromium, html, pdf)
+    return RenderResult("nbconvert", html, pdf, f"PDF printed by {Path(chromium).name}")
+
+
+def render_html_nbconvert(notebook: Path, html: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    from haiti_report.altair_offline import vega_bundle
+
+    exporter = HTMLExporter(
+        template_name="offline",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
+    )
+    # The papermill parameter cells are provenance for the notebook, not part of the story.
+    remove = TagRemovePreprocessor(
+        remove_cell_tags={"parameters", "injected-parameters", "remove"}, enabled=True
+    )
+    exporter.register_preprocessor(remove, enabled=True)
+    nb = nbformat.read(notebook, as_version=4)
+    resources = {
+        "vega_bundle": vega_bundle(),
+        "report_css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        "metadata": {"name": nb.metadata.get("title", "Report")},
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    html.write_text(body, encoding="utf-8")
+
+
+def print_to_pdf(chromium: str, html: Path, pdf: Path) -> None:
+    """Print ``html`` with headless Chromium after its charts have drawn."""
+    with tempfile.TemporaryDirectory(prefix="haiti-report-chromium-") as profile:
+        cmd = [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=10000",  # lets vegaEmbed finish before printing
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            html.resolve().as_uri(),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    if proc.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+        raise RuntimeError(f"Chromium could not print {html.name} to PDF:\n{tail}")
+
+
+def _render_quarto(notebook: Path, out_dir: Path) -> RenderResult:
+    """Render with Quarto inside the build folder (Quarto wants its config beside the input)."""
+    work = notebook.parent
+    shutil.copyfile(QUARTO_CONFIG, work / "_quarto.yml")
+    subprocess.run(
+        ["quarto", "render", notebook.name, "--to", "html,typst", "--no-execute"],
+        cwd=work,
+        check=True,
+    )
+    stem = notebook.stem
+    html = out_dir / "report.html"
+    pdf = out_dir / "report.pdf"
+    shutil.move(work / f"{stem}.html", html)
+    shutil.move(work / f"{stem}.pdf", pdf)
+    (work / "_quarto.yml").unlink()
+    return RenderResult("quarto", html, pdf, "PDF typeset by Quarto (Typst)")
