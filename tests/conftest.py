@@ -1,0 +1,68 @@
+"""Shared test fixtures: a throw-away copy of the project, and one real build of it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DTM_SAMPLES = SHARED / "haiti_dtm_samples"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def copy_project(dest: Path) -> Path:
+    """Copy what a build reads (never the repo's own reports/ or data/processed)."""
+    for name in ("notebooks", "data/raw"):
+        shutil.copytree(ROOT / name, dest / name,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copy2(ROOT / "params.yaml", dest / "params.yaml")
+    (dest / "reports").mkdir()
+    (dest / "data" / "processed").symlink_to(Path("../reports/latest/data"))
+    return dest
+
+
+def run_build(root: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "haiti_report.build", "--root", str(root), *args],
+        capture_output=True, text=True, env={**os.environ, **env}, timeout=900,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"build failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def tree_hashes(path: Path) -> dict[str, str]:
+    """sha256 of every file under path (following the build's links)."""
+    path = path.resolve()
+    if not path.exists():
+        return {}
+    return {
+        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full build of reports/latest from the real notebooks and data (shared by tests)."""
+    root = copy_project(tmp_path_factory.mktemp("built") / "project")
+    run_build(root)
+    return root
+
+
+def pytest_collection_modifyitems(config, items):
+    """Where the browser is required (CI), browser tests fail instead of skipping."""
+    if os.environ.get("HAITI_REPORT_REQUIRE_BROWSER") == "1" and not CHROMIUM:
+        raise pytest.UsageError("HAITI_REPORT_REQUIRE_BROWSER=1 but chromium is not installed")

@@ -1,0 +1,34 @@
+"""Notebooks in git are sources: no outputs, a parameters cell, the project kernel."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT
+
+from haiti_report.kernel import KERNEL_NAME
+from haiti_report.pipeline import STEPS
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_every_pipeline_notebook_exists():
+    assert {ROOT / s.notebook for s in STEPS} == set(NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], f"{path.name}: a code cell has outputs"
+            assert cell["execution_count"] is None, f"{path.name}: execution count stored"
+    assert nb["metadata"]["kernelspec"]["name"] == KERNEL_NAME
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.name)
+def test_parameters_cell_declares_what_the_driver_passes(step):
+    from haiti_report.build import declared_parameters
+
+    assert set(step.parameters) <= declared_parameters(ROOT / step.notebook)
