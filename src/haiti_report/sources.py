@@ -1,0 +1,100 @@
+"""The sources registry (data/raw/sources.csv): who published each figure, where and when.
+
+Every figure in data/raw names a ``source_id`` from this registry; chart source lines and the
+report's sources appendix are generated from it, never typed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from haiti_report.dates import parse_date_span
+from haiti_report.errors import InputError
+from haiti_report.rawfiles import LINE, fail_row, raise_on_duplicates, read_raw_csv
+
+COLUMNS = ("source_id", "outlet", "title", "url", "published", "kind", "language", "via")
+KINDS = ("un", "government", "wire", "newspaper", "ngo", "dataset", "encyclopedia")
+IOM_DTM_CREDIT = (
+    "International Organization for Migration (IOM), Displacement Tracking Matrix (DTM)"
+)
+
+
+def sources_path(raw_dir: str | Path) -> Path:
+    return Path(raw_dir) / "sources.csv"
+
+
+def load_sources(raw_dir: str | Path) -> pl.DataFrame:
+    """Read and check the registry; add ``published_first``/``published_last`` dates and
+    ``is_web_link`` (only http/https addresses are ever shown as links)."""
+    path = sources_path(raw_dir)
+    frame = read_raw_csv(path, COLUMNS, required=("source_id", "outlet", "url", "kind"))
+    raise_on_duplicates(frame, path, "source_id")
+    firsts, lasts = [], []
+    for index, (text, kind) in enumerate(zip(frame["published"], frame["kind"], strict=True)):
+        if kind not in KINDS:
+            raise fail_row(path, frame, index, "kind", "unknown kind of source",
+                           f"Use one of: {', '.join(KINDS)}")
+        if text is None:
+            firsts.append(None)
+            lasts.append(None)
+            continue
+        span = parse_date_span(text, file=path, row=int(frame[LINE][index]), column="published")
+        firsts.append(span.first)
+        lasts.append(span.last)
+    return frame.with_columns(
+        pl.Series("published_first", firsts, dtype=pl.Date),
+        pl.Series("published_last", lasts, dtype=pl.Date),
+        pl.col("url").str.to_lowercase().str.contains(r"^https?://[^\s]+$").alias("is_web_link"),
+    )
+
+
+def split_ids(cell: str | None) -> list[str]:
+    """'a; b' -> ['a', 'b'] (several ids may share one cell)."""
+    return [part.strip() for part in (cell or "").split(";") if part.strip()]
+
+
+def check_source_ids(frame: pl.DataFrame, path: Path, sources: pl.DataFrame,
+                     column: str = "source_id") -> None:
+    """Every source id named in ``frame[column]`` must be in the registry."""
+    known = set(sources["source_id"])
+    for index, cell in enumerate(frame[column]):
+        ids = split_ids(cell)
+        if not ids:
+            raise fail_row(path, frame, index, column, "no source given",
+                           "Every figure needs a source_id from data/raw/sources.csv")
+        unknown = [s for s in ids if s not in known]
+        if unknown:
+            raise fail_row(path, frame, index, column,
+                           f"unknown source id {unknown[0]!r}",
+                           "Add the source to data/raw/sources.csv or correct the id")
+
+
+def source_line(source_ids: Iterable[str], sources: pl.DataFrame, *, limit: int = 4) -> str:
+    """A chart's source line, built from the registry: the outlets behind the plotted rows,
+    most used first, with IOM's required credit wording where DTM data is used."""
+    counts = Counter(i for cell in source_ids for i in split_ids(cell))
+    if not counts:
+        raise InputError("chart data", "a chart has no sources", "Pass the source ids it plots")
+    lookup = dict(zip(sources["source_id"], sources["outlet"], strict=True))
+    outlets: Counter[str] = Counter()
+    for sid, n in counts.items():
+        outlet = lookup.get(sid)
+        if outlet is None:
+            raise InputError("chart data", f"unknown source id {sid!r}")
+        name = IOM_DTM_CREDIT if _is_iom(outlet) else outlet
+        outlets[name] += n
+    names = [name for name, _ in sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0]))]
+    shown = names[:limit]
+    more = len(names) - len(shown)
+    text = "; ".join(shown) + (f"; and {more} more (see Sources)" if more else "")
+    return f"Source{'s' if len(names) > 1 else ''}: {text}"
+
+
+def _is_iom(outlet: str) -> bool:
+    lowered = outlet.lower()
+    return lowered.startswith("iom") or "displacement tracking matrix" in lowered \
+        or lowered.startswith("hdx") or "dtm" in lowered.split()
