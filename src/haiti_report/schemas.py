@@ -1,0 +1,164 @@
+"""Schemas of the processed tables (data/processed/), checked whenever a table is written.
+
+Each class is the data dictionary of one CSV file: its columns, types and rules. The rules are
+the ones a reporter would state ("nobody can have deployed a negative number of people"); rows
+that break one are quarantined and counted in the cleaning log (see tables.write_table).
+"""
+
+from __future__ import annotations
+
+import dataframely as dy
+import polars as pl
+
+QUALIFIERS = ["exact", "about", "nearly", "at_least", "more_than", "up_to", "less_than", "range"]
+
+
+# --- Pledges, deployments, money (notebook 10_clean_mss) -------------------------------------
+
+class Figures(dy.Schema):
+    """Every raw figure, parsed, with what the as-of date and the decisions made of it."""
+
+    figure_id = dy.String(primary_key=True)
+    kind = dy.Enum(["pledge", "arrival", "departure", "strength", "mandate", "money"])
+    measure = dy.String()
+    country = dy.String(nullable=True)  # as the source wrote it
+    iso3 = dy.String(nullable=True, regex=r"^[A-Z]{3}(; [A-Z]{3})*$")
+    event_date = dy.String(nullable=True)  # as written: YYYY, YYYY-MM or YYYY-MM-DD
+    value = dy.Float64(nullable=True)
+    low = dy.Float64(nullable=True)
+    high = dy.Float64(nullable=True)
+    qualifier = dy.Enum(QUALIFIERS, nullable=True)
+    unit = dy.String(nullable=True)
+    value_as_written = dy.String(nullable=True)
+    source_id = dy.String()
+    published = dy.Date(nullable=True)  # the last day of the source's publication span
+    confidence = dy.Enum(["high", "medium", "low"])
+    status = dy.Enum(["used", "set_aside", "not_yet_published", "after_as_of", "undated"])
+    decision_id = dy.String(nullable=True)
+
+    @dy.rule()
+    def bounds_hold(cls) -> pl.Expr:
+        return (pl.col("low").is_null() | pl.col("value").is_null() | (pl.col("low") <= pl.col("value"))) & (
+            pl.col("high").is_null() | pl.col("value").is_null() | (pl.col("value") <= pl.col("high")))
+
+    @dy.rule()
+    def people_are_whole(cls) -> pl.Expr:
+        return (pl.col("unit") != "people") | pl.col("value").is_null() | (pl.col("value") % 1 == 0)
+
+
+class PledgedVsDeployed(dy.Schema):
+    """One row per country that pledged or deployed: best pledge and personnel in Haiti."""
+
+    iso3 = dy.String(primary_key=True, regex=r"^[A-Z]{3}$")
+    country = dy.String()
+    pledged = dy.Int64(nullable=True, min=0)  # null: pledged without a number ("unspecified")
+    pledged_low = dy.Int64(nullable=True, min=0)
+    pledged_high = dy.Int64(nullable=True, min=0)
+    pledged_qualifier = dy.Enum(QUALIFIERS, nullable=True)
+    pledged_as_written = dy.String(nullable=True)
+    pledge_date = dy.String(nullable=True)
+    pledge_figure_ids = dy.String(nullable=True)
+    deployed = dy.Int64(min=0)  # in Haiti on as_of
+    deployed_peak = dy.Int64(min=0)
+    first_arrival = dy.Date(nullable=True)
+    deployment_figure_ids = dy.String(nullable=True)
+    source_ids = dy.String()
+
+
+class PersonnelTimeline(dy.Schema):
+    """Arrivals and departures by country, with the running count in Haiti after each."""
+
+    date = dy.Date(primary_key=True)
+    iso3 = dy.String(primary_key=True, regex=r"^[A-Z]{3}$")
+    figure_id = dy.String(primary_key=True)
+    country = dy.String()
+    event = dy.Enum(["arrival", "departure"])
+    change = dy.Int64()
+    in_haiti = dy.Int64(min=0)
+    source_id = dy.String()
+
+
+class StrengthCheck(dy.Schema):
+    """Reported strength snapshots beside the strength computed from arrivals and departures."""
+
+    figure_id = dy.String(primary_key=True)
+    date = dy.Date()
+    scope = dy.String()  # a country name or "Whole mission"
+    iso3 = dy.String(nullable=True)
+    reported = dy.Int64(min=0)
+    reported_as_written = dy.String()
+    computed = dy.Int64(min=0)
+    difference = dy.Int64()
+    difference_pct = dy.Float64(nullable=True)
+    over_10_pct = dy.Bool()
+    explanation = dy.String(nullable=True)
+    source_id = dy.String()
+
+
+class Mandates(dy.Schema):
+    figure_id = dy.String(primary_key=True)
+    date = dy.Date()
+    measure = dy.String()
+    label = dy.String()
+    value = dy.Int64(nullable=True, min=0)
+    value_as_written = dy.String(nullable=True)
+    source_id = dy.String()
+
+
+class Money(dy.Schema):
+    figure_id = dy.String(primary_key=True)
+    date = dy.Date()
+    measure = dy.String()
+    donor = dy.String()
+    currency = dy.Enum(["usd", "cad", "eur", "percent"])
+    value = dy.Float64(min=0)
+    low = dy.Float64(nullable=True)
+    high = dy.Float64(nullable=True)
+    qualifier = dy.Enum(QUALIFIERS)
+    value_as_written = dy.String()
+    source_id = dy.String()
+
+
+# --- Displacement (notebook 11_clean_displacement) --------------------------------------------
+
+class IdpsNational(dy.Schema):
+    """The national count of internally displaced people per IOM DTM round, as known at as_of."""
+
+    round = dy.String(primary_key=True)
+    reference_period_start = dy.Date(nullable=True)
+    reference_period_end = dy.Date()
+    published = dy.Date()  # the day the figure was known by (see methodology)
+    coverage = dy.String()
+    departments_covered = dy.Int64(nullable=True, min=1, max=10)
+    idps = dy.Int64(min=0)
+    idps_as_written = dy.String()
+    qualifier = dy.Enum(QUALIFIERS)
+    households = dy.Int64(nullable=True, min=0)
+    sites = dy.Int64(nullable=True, min=0)
+    basis = dy.String()
+    figure_id = dy.String()
+    source_id = dy.String()
+
+
+class IdpsDepartments(dy.Schema):
+    round = dy.String(primary_key=True)
+    pcode = dy.String(primary_key=True, regex=r"^HT\d{2}$")
+    department = dy.String()
+    reference_period_end = dy.Date()
+    published = dy.Date()
+    idps = dy.Int64(min=0)
+    figure_id = dy.String()
+    source_id = dy.String()
+
+
+class Context(dy.Schema):
+    figure_id = dy.String(primary_key=True)
+    series = dy.String()
+    geography = dy.String()
+    period_start = dy.Date(nullable=True)
+    period_end = dy.Date()
+    published = dy.Date(nullable=True)
+    value = dy.Int64(min=0)
+    qualifier = dy.Enum(QUALIFIERS)
+    value_as_written = dy.String()
+    source_id = dy.String()

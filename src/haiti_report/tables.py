@@ -1,0 +1,76 @@
+"""Writing processed tables: validate on write, quarantine bad rows, log what happened.
+
+Every processed table goes through :func:`write_table`: its dataframely schema filters the rows;
+rows that break a rule are not published but written to ``<name>.quarantine.csv`` and counted
+by rule in the cleaning log, which the report summarises. Output is deterministic: rows sorted,
+columns in schema order, no timestamps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dataframely as dy
+import polars as pl
+
+
+@dataclass
+class CleaningLog:
+    """What cleaning did, one entry per (table, rule): published in the report's methodology."""
+
+    step: str
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, table: str, rule: str, rows: int, detail: str = "",
+            figure_ids: list[str] | None = None) -> None:
+        self.entries.append({
+            "step": self.step, "table": table, "rule": rule, "rows": int(rows),
+            "figure_ids": "; ".join(sorted(set(figure_ids or []))), "detail": detail,
+        })
+
+    def frame(self) -> pl.DataFrame:
+        schema = {"step": pl.String, "table": pl.String, "rule": pl.String, "rows": pl.Int64,
+                  "figure_ids": pl.String, "detail": pl.String}
+        return pl.DataFrame(self.entries, schema=schema).sort("table", "rule", "detail")
+
+    def write(self, out_dir: Path) -> Path:
+        return write_csv(self.frame(), out_dir / "cleaning_log.csv")
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> Path:
+    """Deterministic CSV: LF endings, ISO dates, no index, UTF-8."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    frame.write_csv(tmp, line_terminator="\n", date_format="%Y-%m-%d", null_value="")
+    tmp.replace(path)
+    return path
+
+
+def write_table(frame: pl.DataFrame, schema: type[dy.Schema], out_dir: Path, name: str,
+                log: CleaningLog, *, sort_by: list[str] | None = None) -> pl.DataFrame:
+    """Validate ``frame`` with ``schema``, write valid rows to ``out_dir/name.csv`` and
+    quarantine the rest; return the valid rows."""
+    columns = list(schema.columns())
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name}: the frame lacks schema columns {missing}")
+    valid, failure = schema.filter(frame.select(columns), cast=True)
+    counts = failure.counts()
+    invalid = failure.invalid()
+    id_column = next((c for c in ("figure_id", "iso3", "round") if c in invalid.columns), None)
+    for rule, rows in sorted(counts.items()):
+        log.add(name, f"quarantined: {rule}", rows,
+                detail="rows that break this rule are left out of the table",
+                figure_ids=[str(v) for v in invalid[id_column]] if id_column else None)
+    quarantine = out_dir / f"{name}.quarantine.csv"
+    if invalid.height:
+        write_csv(invalid.sort(columns), quarantine)
+    elif quarantine.exists():
+        quarantine.unlink()
+    keys = sort_by or schema.primary_key() or columns
+    result = valid.sort(keys, nulls_last=True, maintain_order=True)
+    log.add(name, "published", result.height)
+    write_csv(result, out_dir / f"{name}.csv")
+    return result
