@@ -58,6 +58,8 @@ class PledgedVsDeployed(dy.Schema):
     pledged_as_written = dy.String(nullable=True)
     pledge_date = dy.String(nullable=True)
     pledge_figure_ids = dy.String(nullable=True)
+    pledge_confidence = dy.Enum(["high", "medium", "low"], nullable=True)
+    counted_in_total = dy.Bool()  # single low-confidence pledges are listed, not summed
     deployed = dy.Int64(min=0)  # in Haiti on as_of
     deployed_peak = dy.Int64(min=0)
     first_arrival = dy.Date(nullable=True)
@@ -117,6 +119,22 @@ class Money(dy.Schema):
     qualifier = dy.Enum(QUALIFIERS)
     value_as_written = dy.String()
     source_id = dy.String()
+
+
+class Decisions(dy.Schema):
+    """The choices between conflicting reports, and whether each applied at as_of."""
+
+    decision_id = dy.String(primary_key=True)
+    decided = dy.String()
+    topic = dy.String()
+    kind = dy.String()
+    country = dy.String(nullable=True)
+    event_date = dy.String(nullable=True)
+    chosen = dy.String()
+    rejected = dy.String(nullable=True)
+    rule = dy.String()
+    reasoning = dy.String()
+    applies = dy.Bool()  # False while the chosen figure was not yet published at as_of
 
 
 # --- Displacement (notebook 11_clean_displacement) --------------------------------------------
