@@ -32,9 +32,16 @@ CWM = "Countrywide monitoring"
 NATIONAL_BA = {"6": 362_551, "7": 578_074, "8": 702_973, "9": 1_041_229, "10": 1_287_593}
 # displacement_notes.md section 2, department table, R10 column.
 R10_DEPARTMENTS = {
-    "Ouest": 413_216, "Sud": 185_673, "Sud-Est": 143_183, "Grande Anse": 112_025,
-    "Nippes": 56_887, "Centre": 147_230, "Artibonite": 92_304, "Nord": 115_657,
-    "Nord Ouest": 16_984, "Nord Est": 4_434,
+    "Ouest": 413_216,
+    "Sud": 185_673,
+    "Sud-Est": 143_183,
+    "Grande Anse": 112_025,
+    "Nippes": 56_887,
+    "Centre": 147_230,
+    "Artibonite": 92_304,
+    "Nord": 115_657,
+    "Nord Ouest": 16_984,
+    "Nord Est": 4_434,
 }
 
 
@@ -49,7 +56,8 @@ def figures(df: pl.DataFrame, **where: object) -> dict[tuple, int]:
     """{(round, assessment_type[, admin1_name]): idps} for rows matching ``where``."""
     rows = df.filter(**where) if where else df
     return {
-        (r["round"], r["assessment_type"], r["admin1_name"]) if r["admin_level"] == 1
+        (r["round"], r["assessment_type"], r["admin1_name"])
+        if r["admin_level"] == 1
         else (r["round"], r["assessment_type"]): r["idps"]
         for r in rows.iter_rows(named=True)
     }
@@ -106,12 +114,21 @@ def test_api_admin1_departments_match_the_notes_and_add_up_to_admin0() -> None:
 
 def test_hdx_csv_per_round_totals_equal_the_api() -> None:
     csv_df = read_hdx_csv(sample("hdx_global_iom_dtm_from_api_HTI_rows.csv"))
-    api = pl.concat([
-        read_dtm_api_json(sample("dtm_api_v3_admin0_HTI.json")),
-        read_dtm_api_json(sample("dtm_api_v3_admin1_HTI.json")),
-    ])
-    key = ["operation", "admin_level", "admin1_pcode", "round", "reporting_date",
-           "assessment_type", "idps"]
+    api = pl.concat(
+        [
+            read_dtm_api_json(sample("dtm_api_v3_admin0_HTI.json")),
+            read_dtm_api_json(sample("dtm_api_v3_admin1_HTI.json")),
+        ]
+    )
+    key = [
+        "operation",
+        "admin_level",
+        "admin1_pcode",
+        "round",
+        "reporting_date",
+        "assessment_type",
+        "idps",
+    ]
     assert csv_df.select(key).sort(key).equals(api.select(key).sort(key))
     assert figures(csv_df, operation=CWM, admin_level=0, assessment_type="BA")[("10", "BA")] == (
         1_287_593
@@ -151,7 +168,7 @@ def test_round3_workbook_sums_to_the_published_totals(tmp_path: Path) -> None:
     assert ouest.select("admin1_pcode", "admin1_name", "idps").rows() == [
         ("HT01", "Ouest", 127_977)
     ]
-    # dispatch by content finds the same figures; the API's R3 agrees too
+    # dispatch by content finds the same figures
     assert read_dtm_file(xlsx, round=3).equals(df)
 
 
@@ -181,20 +198,25 @@ def test_api_fixture_sums_split_rows_and_keeps_sa_apart() -> None:
 def test_api_admin1_fixture_is_detected_as_departments() -> None:
     df = read_dtm_api_json(FIXTURES / "api_admin1_small.json")
     assert figures(df) == {
-        ("10", "BA", "Ouest"): 413_216, ("10", "BA", "Centre"): 147_230,
+        ("10", "BA", "Ouest"): 413_216,
+        ("10", "BA", "Centre"): 147_230,
         ("2", "SA", "Ouest"): 39_492,
     }
     totals = national_totals(df)
     assert totals.filter(round="10").select("idps", "basis", "departments").row(0) == (
-        560_446, "sum_of_admin1", 2
+        560_446,
+        "sum_of_admin1",
+        2,
     )
 
 
 def test_hdx_csv_fixture_filters_country_and_ignores_communes() -> None:
     df = read_hdx_csv(FIXTURES / "hdx_global_small.csv")
     assert figures(df) == {
-        ("10", "BA"): 1_287_593, ("2", "SA"): 39_492,
-        ("10", "BA", "Ouest"): 413_216, ("10", "BA", "Centre"): 147_230,
+        ("10", "BA"): 1_287_593,
+        ("2", "SA"): 39_492,
+        ("10", "BA", "Ouest"): 413_216,
+        ("10", "BA", "Centre"): 147_230,
     }
     # national_totals prefers the admin0 row over the (partial) department sum
     assert national_totals(df).filter(round="10")["basis"].to_list() == ["admin0"]
@@ -219,10 +241,22 @@ def write_baseline(path: Path, rows: list[list[object]], *, shift: int = 0) -> P
     """A small baseline workbook: group headings, French labels, HXL tags, then data."""
     header = [
         ["", "", "LIEU EVALUE", "", "INFORMATIONS SUR LES PDI", ""],
-        ["Reported Date", "Country Code", "p-code admin1 (Département)", "Nom du département",
-         "Ménages déplacés internes", "Personnes déplacées internes (PDI)"],
-        ["#date+reported", "#country+code", "#adm1+code", "#adm1+name", "#affected+idps+hh",
-         "#affected+idps+ind"],
+        [
+            "Reported Date",
+            "Country Code",
+            "p-code admin1 (Département)",
+            "Nom du département",
+            "Ménages déplacés internes",
+            "Personnes déplacées internes (PDI)",
+        ],
+        [
+            "#date+reported",
+            "#country+code",
+            "#adm1+code",
+            "#adm1+name",
+            "#affected+idps+hh",
+            "#affected+idps+ind",
+        ],
     ]
     book = xlsxwriter.Workbook(path)
     sheet = book.add_worksheet("Round X")
@@ -244,25 +278,34 @@ BASELINE_ROWS: list[list[object]] = [
 
 def test_baseline_xlsx_sums_per_department_and_nationally(tmp_path: Path) -> None:
     df = read_hdx_baseline_xlsx(write_baseline(tmp_path / "b.xlsx", BASELINE_ROWS))
-    got = {(r["admin_level"], r["admin1_pcode"]): (r["idps"], r["households"], r["rows_summed"])
-           for r in df.iter_rows(named=True)}
-    assert got == {(0, None): (18_775, 4_503, 3), (1, "HT01"): (17_275, 4_203, 2),
-                   (1, "HT06"): (1_500, 300, 1)}
+    got = {
+        (r["admin_level"], r["admin1_pcode"]): (r["idps"], r["households"], r["rows_summed"])
+        for r in df.iter_rows(named=True)
+    }
+    assert got == {
+        (0, None): (18_775, 4_503, 3),
+        (1, "HT01"): (17_275, 4_203, 2),
+        (1, "HT06"): (1_500, 300, 1),
+    }
     assert df["round"].to_list() == [None] * 3  # the workbook doesn't say
     assert set(df["reporting_date"]) == {dt.date(2023, 3, 31)}  # latest #date+reported
 
 
 def test_baseline_xlsx_finds_tags_a_row_lower(tmp_path: Path) -> None:
-    df = read_hdx_baseline_xlsx(write_baseline(tmp_path / "b.xlsx", BASELINE_ROWS, shift=1),
-                                round="R9")
+    df = read_hdx_baseline_xlsx(
+        write_baseline(tmp_path / "b.xlsx", BASELINE_ROWS, shift=1), round="R9"
+    )
     assert df.filter(admin_level=0).select("idps", "households", "round").row(0) == (
-        18_775, 4_503, "R9"
+        18_775,
+        4_503,
+        "R9",
     )
 
 
 def test_read_dtm_file_sniffs_content_not_extension(tmp_path: Path) -> None:
-    csv_as_txt = copy_with(tmp_path, "download.txt",
-                           (FIXTURES / "hdx_global_small.csv").read_text())
+    csv_as_txt = copy_with(
+        tmp_path, "download.txt", (FIXTURES / "hdx_global_small.csv").read_text()
+    )
     json_no_ext = copy_with(tmp_path, "download", (FIXTURES / "api_admin0_small.json").read_text())
     xlsx_odd = write_baseline(tmp_path / "book.bin", BASELINE_ROWS)
     assert read_dtm_file(csv_as_txt)["source_format"][0] == "hdx_hxl_csv"
@@ -282,11 +325,19 @@ def api_payload() -> dict:
 
 
 def test_api_failure_quotes_error_messages(tmp_path: Path) -> None:
-    path = copy_with(tmp_path, "fail.json", json.dumps({
-        "result": None, "statusCode": 401, "isSuccess": False,
-        "errorMessages": ["Access denied due to invalid subscription key."],
-        "totalRecordsCount": 0,
-    }))
+    path = copy_with(
+        tmp_path,
+        "fail.json",
+        json.dumps(
+            {
+                "result": None,
+                "statusCode": 401,
+                "isSuccess": False,
+                "errorMessages": ["Access denied due to invalid subscription key."],
+                "totalRecordsCount": 0,
+            }
+        ),
+    )
     err = raises_input_error(read_dtm_api_json, path)
     assert "fail.json" in str(err) and "invalid subscription key" in str(err)
     assert "401" in str(err)
@@ -373,11 +424,12 @@ def test_csv_missing_required_tag(tmp_path: Path) -> None:
 
 def test_csv_non_numeric_idps_reports_its_line(tmp_path: Path) -> None:
     lines = (FIXTURES / "hdx_global_small.csv").read_text().splitlines()
-    lines[6] = lines[6].replace(",1,400000,", ",1,400 000,")  # line 7 of the file
+    assert ",1,400000," in lines[6 - 1]
+    lines[6 - 1] = lines[6 - 1].replace(",1,400000,", ",1,400 000,")  # line 6 of the file
     path = copy_with(tmp_path, "nan.csv", "\n".join(lines) + "\n")
     err = raises_input_error(read_hdx_csv, path)
-    assert err.row == 7 and err.found == "400 000"
-    assert "nan.csv, line 7, column 'numPresentIdpInd (#affected+idps)'" in str(err)
+    assert err.row == 6 and err.found == "400 000"
+    assert "nan.csv, line 6, column 'numPresentIdpInd (#affected+idps)'" in str(err)
 
 
 def test_csv_bad_values_in_other_countries_are_not_read(tmp_path: Path) -> None:
@@ -412,8 +464,9 @@ def test_xlsx_missing_tag_and_bad_cells(tmp_path: Path) -> None:
     totals = [*BASELINE_ROWS, [45016, "", "", "", 4503, 18775]]  # a totals row at Excel row 8
     err = raises_input_error(read_hdx_baseline_xlsx, write_baseline(tmp_path / "t.xlsx", totals))
     assert err.row == 8 and "totals row" in str(err)
-    err = raises_input_error(read_hdx_baseline_xlsx, write_baseline(tmp_path / "s.xlsx", rows),
-                             sheet="Feuil1")
+    err = raises_input_error(
+        read_hdx_baseline_xlsx, write_baseline(tmp_path / "s.xlsx", rows), sheet="Feuil1"
+    )
     assert "no sheet 'Feuil1'" in str(err) and "Round X" in str(err)
 
 
