@@ -193,9 +193,24 @@ def _best_first(frame: pl.DataFrame) -> pl.DataFrame:
     ).sort(["_precision", "_conf", "published", "figure_id"], nulls_last=True)
 
 
+ROTATION_DAYS = 3  # a departure this soon after the same country's arrival is a handover
+ANCHOR_QUALIFIERS = ("exact", "about")  # snapshots precise enough to re-anchor a count
+
+
 def personnel_events(known: pl.DataFrame, countries: CountryNames,
                      log: CleaningLog) -> pl.DataFrame:
-    """Arrivals and departures in Haiti, one row per event (rule 3), with running counts."""
+    """Arrivals and departures in Haiti, one row per event (rule 3), with running counts.
+
+    Two refinements keep the running count honest:
+
+    * **Handover.** A departure reported within ROTATION_DAYS after an arrival of the same
+      country is a rotation: it is placed on the arrival's day, so the overlap of outgoing
+      and incoming groups never shows as a peak.
+    * **Re-anchoring.** A departure without a number cannot be subtracted. From its date the
+      country's count is marked ``uncertain``, until the next reported count for that country
+      (exact or "about", dated to the day) re-anchors it: a ``reported_count`` row sets the
+      running count to the reported figure.
+    """
     moves = known.filter(pl.col("kind").is_in(["arrival", "departure"])
                          & (pl.col("status") == "used"))
     offshore = moves.filter(pl.col("measure") != "personnel")
@@ -203,11 +218,12 @@ def personnel_events(known: pl.DataFrame, countries: CountryNames,
         log.add("personnel_timeline", "not counted in Haiti: served offshore or not personnel",
                 offshore.height, figure_ids=offshore["figure_id"].to_list())
     moves = moves.filter(pl.col("measure") == "personnel")
-    no_number = moves.filter(pl.col("value").is_null())
+    no_number = moves.filter(pl.col("value").is_null() & (pl.col("kind") == "departure")
+                             & pl.col("event_last").is_not_null())
     if no_number.height:
-        log.add("personnel_timeline", "reported without a number: cannot be counted",
-                no_number.height, figure_ids=no_number["figure_id"].to_list(),
-                detail="counts after these dates may be off by the unknown number")
+        log.add("personnel_timeline", "departure reported without a number: not subtracted; "
+                "the count is uncertain until a reported count re-anchors it",
+                no_number.height, figure_ids=no_number["figure_id"].to_list())
     partial = moves.filter(pl.col("value").is_not_null()
                            & (pl.col("event_first") != pl.col("event_last")))
     if partial.height:
@@ -222,19 +238,93 @@ def personnel_events(known: pl.DataFrame, countries: CountryNames,
                 len(duplicates), figure_ids=duplicates)
     timeline = events.select(
         pl.col("event_last").alias("date"), "iso3", "figure_id",
-        pl.col("iso3").map_elements(countries.name, return_dtype=pl.String).alias("country"),
         pl.col("kind").alias("event"),
         pl.when(pl.col("kind") == "arrival").then(pl.col("value"))
         .otherwise(-pl.col("value")).cast(pl.Int64).alias("change"),
         "source_id",
-    ).sort(["date", "iso3", "event", "figure_id"])
-    return timeline.with_columns(pl.col("change").cum_sum().over("iso3").alias("in_haiti"))
+    )
+    timeline = _handover(timeline, log)
+    anchors = _anchor_snapshots(known)
+    rows: list[dict] = []
+    for iso3 in sorted(set(timeline["iso3"]) | set(no_number["iso3"])):
+        rows += _running_count(
+            timeline.filter(pl.col("iso3") == iso3).sort(["date", "event", "figure_id"]),
+            no_number.filter(pl.col("iso3") == iso3), anchors.filter(pl.col("iso3") == iso3),
+            log)
+    result = pl.DataFrame(rows, schema={
+        "date": pl.Date, "iso3": pl.String, "figure_id": pl.String, "event": pl.String,
+        "change": pl.Int64, "in_haiti": pl.Int64, "uncertain": pl.Boolean,
+        "source_id": pl.String})
+    return result.with_columns(
+        pl.col("iso3").map_elements(countries.name, return_dtype=pl.String).alias("country"),
+    ).sort(["date", "iso3"], maintain_order=True)  # keeps each day's events in walk order
+
+
+def _handover(timeline: pl.DataFrame, log: CleaningLog) -> pl.DataFrame:
+    arrivals = timeline.filter(pl.col("event") == "arrival").select(
+        "iso3", pl.col("date").alias("arrival_date"))
+    departures = timeline.filter(pl.col("event") == "departure").join(
+        arrivals, on="iso3", how="left").filter(
+        (pl.col("arrival_date") <= pl.col("date"))
+        & (pl.col("date") - pl.col("arrival_date") <= pl.duration(days=ROTATION_DAYS))
+        & (pl.col("arrival_date") < pl.col("date")))
+    if not departures.height:
+        return timeline
+    moved = dict(zip(departures["figure_id"], departures["arrival_date"], strict=True))
+    log.add("personnel_timeline", f"departure within {ROTATION_DAYS} days of the same "
+            "country's arrival: a rotation, placed on the arrival day", len(moved),
+            figure_ids=list(moved))
+    return timeline.with_columns(
+        pl.col("figure_id").replace_strict(moved, default=None, return_dtype=pl.Date)
+        .fill_null(pl.col("date")).alias("date"))
+
+
+def _anchor_snapshots(known: pl.DataFrame) -> pl.DataFrame:
+    return known.filter(
+        (pl.col("kind") == "strength") & (pl.col("status") == "used")
+        & (pl.col("unit") == "people") & pl.col("iso3").is_not_null()
+        & ~pl.col("iso3").str.contains(";") & pl.col("qualifier").is_in(ANCHOR_QUALIFIERS)
+        & (pl.col("event_first") == pl.col("event_last"))
+    ).select("iso3", pl.col("event_first").alias("date"), "figure_id", "value", "source_id")
+
+
+def _running_count(events: pl.DataFrame, unknown: pl.DataFrame, anchors: pl.DataFrame,
+                   log: CleaningLog) -> list[dict]:
+    """Walk one country's movements in date order. Within a day: movements first, then
+    departures without a number, then reported counts (a count reported on a day includes
+    that day's movements)."""
+    stream = (
+        [(r["date"], 0, r["figure_id"], "move", r) for r in events.iter_rows(named=True)]
+        + [(r["event_last"], 1, r["figure_id"], "unknown", r)
+           for r in unknown.iter_rows(named=True)]
+        + [(r["date"], 2, r["figure_id"], "anchor", r) for r in anchors.iter_rows(named=True)]
+    )
+    rows: list[dict] = []
+    count, uncertain = 0, False
+    for day, _, figure_id, what, item in sorted(stream, key=lambda t: t[:3]):
+        if what == "move":
+            count += item["change"]
+            event, change = item["event"], item["change"]
+        elif what == "unknown":
+            uncertain = True
+            event, change = "departure_unknown", 0
+        elif uncertain:  # a reported count settles what the unknown departure left
+            event, change = "reported_count", int(item["value"]) - count
+            count, uncertain = int(item["value"]), False
+            log.add("personnel_timeline", "count re-anchored to a reported count after a "
+                    "departure without a number", 1, figure_ids=[figure_id])
+        else:
+            continue
+        rows.append({"date": day, "iso3": item["iso3"], "figure_id": figure_id, "event": event,
+                     "change": change, "in_haiti": count, "uncertain": uncertain,
+                     "source_id": item["source_id"]})
+    return rows
 
 
 def in_haiti_on(timeline: pl.DataFrame, day: dt.date) -> pl.DataFrame:
     """Personnel in Haiti by country at the end of ``day``."""
     return (timeline.filter(pl.col("date") <= day)
-            .group_by("iso3", "country").agg(pl.col("in_haiti").last())
+            .group_by("iso3", "country", maintain_order=True).agg(pl.col("in_haiti").last())
             .sort("iso3"))
 
 
@@ -274,12 +364,18 @@ def pledges_by_country(known: pl.DataFrame, log: CleaningLog) -> pl.DataFrame:
 def pledged_vs_deployed(pledges: pl.DataFrame, timeline: pl.DataFrame, as_of: dt.date,
                         countries: CountryNames) -> pl.DataFrame:
     now = in_haiti_on(timeline, as_of).select("iso3", pl.col("in_haiti").alias("deployed"))
-    history = timeline.filter(pl.col("date") <= as_of).group_by("iso3").agg(
-        pl.col("in_haiti").max().alias("deployed_peak"),
+    past = timeline.filter(pl.col("date") <= as_of)
+    # Peaks use end-of-day counts that are not uncertain: a handover day's overlap and a count
+    # a departure without a number has left too high are not peaks.
+    end_of_day = past.group_by("iso3", "date", maintain_order=True).agg(
+        pl.col("in_haiti").last(), pl.col("uncertain").last())
+    peaks = end_of_day.filter(~pl.col("uncertain")).group_by("iso3").agg(
+        pl.col("in_haiti").max().alias("deployed_peak"))
+    history = past.group_by("iso3").agg(
         pl.col("date").filter(pl.col("event") == "arrival").min().alias("first_arrival"),
         pl.col("figure_id").sort().str.join("; ").alias("deployment_figure_ids"),
         pl.col("source_id").unique().sort().str.join("; ").alias("deployment_sources"),
-    )
+    ).join(peaks, on="iso3", how="left")
     table = (pledges.join(now, on="iso3", how="full", coalesce=True)
              .join(history, on="iso3", how="left"))
     return table.with_columns(
@@ -298,19 +394,22 @@ def strength_check(known: pl.DataFrame, timeline: pl.DataFrame, countries: Count
     """Reported strength beside computed strength (rule 6)."""
     snapshots = known.filter((pl.col("kind") == "strength") & (pl.col("status") == "used")
                              & pl.col("value").is_not_null() & (pl.col("unit") == "people"))
+    anchors = set(timeline.filter(pl.col("event") == "reported_count")["figure_id"])
+    if anchors:
+        log.add("strength_check", "not compared: used to re-anchor the count", len(anchors),
+                figure_ids=sorted(anchors))
     rows = []
-    for snap in snapshots.iter_rows(named=True):
+    for snap in snapshots.filter(~pl.col("figure_id").is_in(sorted(anchors))).iter_rows(
+            named=True):
         scope_iso3 = snap["iso3"]
         if snap["country"] not in MISSION_SCOPES and (scope_iso3 is None or ";" in scope_iso3):
-            continue  # combined countries (e.g. "Bahamas; Belize") are compared below as a sum
-        # A snapshot dated only to a month is compared at whichever end of the month is closer.
-        best = None
-        for day in {snap["event_first"], snap["event_last"]}:
-            computed = _computed(timeline, day, scope_iso3)
-            if best is None or abs(computed - snap["value"]) < abs(best[1] - snap["value"]):
-                best = (day, computed)
-        assert best is not None
-        day, computed = best
+            continue  # a combined figure for several countries ("Bahamas; Belize")
+        # A snapshot dated only to a month is compared on the day in that month (an end, or a
+        # day something moved) where the computed count comes closest.
+        days = {snap["event_first"], snap["event_last"]} | set(timeline.filter(
+            pl.col("date").is_between(snap["event_first"], snap["event_last"]))["date"])
+        day, computed = min(((d, _computed(timeline, d, scope_iso3)) for d in sorted(days)),
+                            key=lambda dc: abs(dc[1] - snap["value"]))
         reported = int(snap["value"])
         difference = computed - reported
         pct = None if reported == 0 else round(100 * difference / reported, 1)
@@ -345,20 +444,32 @@ def _computed(timeline: pl.DataFrame, day: dt.date, iso3: str | None) -> int:
 
 def _explain(timeline: pl.DataFrame, day: dt.date, iso3: str | None, reported: int,
              computed: int, snap: dict) -> str:
-    """Why the counts differ, from the data: a nearby arrival the snapshot may not include,
-    else the qualifier and the figure's own note."""
+    """Why the counts differ, from the data: a nearby movement the snapshot may not include,
+    a departure without a number, else the qualifier and the figure's own note."""
     moves = timeline if iso3 is None else timeline.filter(pl.col("iso3") == iso3)
+    unsettled = moves.filter((pl.col("date") <= day) & pl.col("uncertain")
+                             & (pl.col("event") == "departure_unknown"))
+    current = in_haiti_on(moves, day)
+    if unsettled.height and current["iso3"].is_in(unsettled["iso3"].implode()).any():
+        gap = unsettled.row(-1, named=True)
+        return (f"A departure reported without a number ({gap['country']}, "
+                f"{gap['date'].isoformat()}, {gap['figure_id']}) could not be subtracted, so "
+                "the computed count overstates until a later reported count.")
     window = moves.filter((pl.col("date") > day - dt.timedelta(days=10))
                           & (pl.col("date") <= day + dt.timedelta(days=10)))
     for move in window.iter_rows(named=True):
-        without = computed - move["change"] if move["date"] <= day else computed + move["change"]
-        if abs(without - reported) < abs(computed - reported) and \
-                (reported == 0 or abs(without - reported) / reported <= 0.10):
-            when = "before" if move["date"] > day else "after"
-            return (f"The snapshot seems to leave out the {move['event']} of {abs(move['change'])} "
-                    f"({move['country']}) on {move['date'].isoformat()}: it matches the count "
-                    f"{'without' if move['date'] <= day else 'with'} it "
-                    f"(reported {when} that movement).")
+        if move["event"] not in ("arrival", "departure"):
+            continue
+        before = move["date"] <= day  # the movement happened by the snapshot's day
+        alternative = computed - move["change"] if before else computed + move["change"]
+        if abs(alternative - reported) < abs(computed - reported) and \
+                (reported == 0 or abs(alternative - reported) / reported <= 0.10):
+            what = f"the {move['event']} of {abs(move['change'])} ({move['country']}) on " \
+                   f"{move['date'].isoformat()}"
+            return (f"The reported figure matches the count without {what}, which it seems "
+                    "not to include yet." if before else
+                    f"The reported figure matches the count including {what}, which it seems "
+                    "to count already.")
     parts = []
     if snap["qualifier"] not in (None, "exact"):
         parts.append(f"the source gave a {snap['qualifier'].replace('_', ' ')} figure "

@@ -74,9 +74,11 @@ class PersonnelTimeline(dy.Schema):
     iso3 = dy.String(primary_key=True, regex=r"^[A-Z]{3}$")
     figure_id = dy.String(primary_key=True)
     country = dy.String()
-    event = dy.Enum(["arrival", "departure"])
+    # departure_unknown: reported without a number; reported_count: re-anchored to a count
+    event = dy.Enum(["arrival", "departure", "departure_unknown", "reported_count"])
     change = dy.Int64()
     in_haiti = dy.Int64(min=0)
+    uncertain = dy.Bool()  # True while a departure without a number is unsettled
     source_id = dy.String()
 
 
@@ -139,44 +141,88 @@ class Decisions(dy.Schema):
 
 # --- Displacement (notebook 11_clean_displacement) --------------------------------------------
 
-class IdpsNational(dy.Schema):
-    """The national count of internally displaced people per IOM DTM round, as known at as_of."""
+COVERAGES = ["capital_only", "capital_and_grand_sud", "three_departments", "seven_departments",
+             "all_departments"]
+ROUND_PATTERN = r"^R\d+(\.\d+)?$"  # R1 ... R11, R5.1
 
-    round = dy.String(primary_key=True)
+
+def _idps_within_bounds() -> pl.Expr:
+    return (pl.col("idps_low").is_null() | (pl.col("idps_low") <= pl.col("idps"))) & (
+        pl.col("idps_high").is_null() | (pl.col("idps") <= pl.col("idps_high")))
+
+
+class IdpsNational(dy.Schema):
+    """The national count of internally displaced people per IOM DTM round, as known at as_of.
+
+    One row per round; the rules (as-of, dating of undated IOM figures, precedence of dropped-in
+    DTM files) are in the docstring of haiti_report.displacement."""
+
+    round = dy.String(primary_key=True, regex=ROUND_PATTERN)
     reference_period_start = dy.Date(nullable=True)
-    reference_period_end = dy.Date()
-    published = dy.Date()  # the day the figure was known by (see methodology)
-    coverage = dy.String()
+    reference_period_end = dy.Date()  # last day of the period counted (of the month if partial)
+    published = dy.Date()  # the day the figure counts from (see dated_by and methodology)
+    dated_by = dy.String()  # "published", "round <figure_id>", "sources.csv" or a DTM file date
+    coverage = dy.Enum(COVERAGES, nullable=True)
     departments_covered = dy.Int64(nullable=True, min=1, max=10)
+    coverage_changed = dy.Bool()  # differs from the previous round: growth may be wider coverage
     idps = dy.Int64(min=0)
-    idps_as_written = dy.String()
+    idps_low = dy.Int64(nullable=True, min=0)  # bounds implied by the qualifier (values.py)
+    idps_high = dy.Int64(nullable=True, min=0)
     qualifier = dy.Enum(QUALIFIERS)
+    precision = dy.Int64(nullable=True, min=1)  # 1 for 1,041,229; 1,000 for "1,041,000"
+    idps_as_written = dy.String()
     households = dy.Int64(nullable=True, min=0)
     sites = dy.Int64(nullable=True, min=0)
-    basis = dy.String()
-    figure_id = dy.String()
-    source_id = dy.String()
+    basis = dy.String()  # fact base, "decision <id>" or "DTM file <name>"
+    figure_id = dy.String()  # "<file>#<round>" for a row taken from a DTM file
+    source_id = dy.String(nullable=True)  # null for a row taken from a DTM file
+    decision_id = dy.String(nullable=True)
+
+    @dy.rule()
+    def bounds_hold(cls) -> pl.Expr:
+        return _idps_within_bounds()
 
 
 class IdpsDepartments(dy.Schema):
-    round = dy.String(primary_key=True)
+    """Internally displaced people per round and department (P-codes HT01..HT10) at as_of."""
+
+    round = dy.String(primary_key=True, regex=ROUND_PATTERN)
     pcode = dy.String(primary_key=True, regex=r"^HT\d{2}$")
     department = dy.String()
     reference_period_end = dy.Date()
     published = dy.Date()
+    dated_by = dy.String()
     idps = dy.Int64(min=0)
+    qualifier = dy.Enum(QUALIFIERS)
+    idps_as_written = dy.String()
+    basis = dy.String()
     figure_id = dy.String()
-    source_id = dy.String()
+    source_id = dy.String(nullable=True)  # null for a row taken from a DTM file
+    decision_id = dy.String(nullable=True)
 
 
 class Context(dy.Schema):
+    """Killings, injuries, food insecurity...: one figure per series, geography and period."""
+
     figure_id = dy.String(primary_key=True)
     series = dy.String()
     geography = dy.String()
     period_start = dy.Date(nullable=True)
     period_end = dy.Date()
-    published = dy.Date(nullable=True)
-    value = dy.Int64(min=0)
+    published = dy.Date()
+    projected = dy.Bool()  # the period ends after publication (e.g. an IPC projection)
+    value = dy.Float64(min=0)  # a float because some figures are percentages (value_unit)
+    low = dy.Float64(nullable=True, min=0)
+    high = dy.Float64(nullable=True, min=0)
     qualifier = dy.Enum(QUALIFIERS)
     value_as_written = dy.String()
+    value_unit = dy.Enum(["people", "percent"])
+    unit = dy.String()  # what is counted, as the raw file says ("people killed")
     source_id = dy.String()
+    confidence = dy.Enum(["high", "medium", "low"])
+    decision_id = dy.String(nullable=True)
+
+    @dy.rule()
+    def bounds_hold(cls) -> pl.Expr:
+        return (pl.col("low").is_null() | (pl.col("low") <= pl.col("value"))) & (
+            pl.col("high").is_null() | (pl.col("value") <= pl.col("high")))
