@@ -39,7 +39,7 @@ bench: $(VENV)/.synced-test ## Measure build and reader speed (writes benchmarks
 	@$(VENV)/bin/python benchmarks/run.py
 
 clean: ## Remove generated files (builds, caches, .venv); never touches data/raw
-	rm -rf reports/.builds reports/.*.lock reports/.*.link-* .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf reports/.builds reports/.failed reports/.*.lock reports/.*.link-* .pytest_cache .ruff_cache .mypy_cache .hypothesis
 	find reports -maxdepth 1 -type l -delete
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 	rm -rf $(VENV) $(TOOLS)

@@ -113,7 +113,7 @@ def test_failed_notebook_names_notebook_and_cell_and_keeps_outputs(project):
     proc = run_build(project, check=False)
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
-    assert ".ipynb failed in cell" in proc.stderr
+    assert "[while running 10_clean_mss.ipynb, cell" in proc.stderr
     assert "sources.csv" in proc.stderr
     assert tree_hashes(project / "reports/latest") == before
     assert tree_hashes(project / "data/processed") == processed_before

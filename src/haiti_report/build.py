@@ -40,6 +40,7 @@ from haiti_report.pipeline import REPORT_STEP, STEPS, Step
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUILDS_DIR = ".builds"
+FAILED_DIR = ".failed"  # executed notebooks of the last failed build, for inspection
 PARTIAL = ".partial"
 VERSIONED_PACKAGES = (
     "polars", "altair", "vl-convert-python", "dataframely", "papermill", "nbconvert",
@@ -208,13 +209,19 @@ def run_notebook(step: Step, root: Path, build_dir: Path, parameters: dict[str, 
             report_mode=False,
         )
     except PapermillExecutionError as exc:
-        # The kernel raised: show the user the cell and the message, not papermill's traceback.
-        message = f"{exc.ename}: {exc.evalue}"
+        # The kernel raised. Keep the executed notebook (with the traceback) outside the build
+        # folder, which is about to be deleted, and show the user one plain message.
+        kept = root / "reports" / FAILED_DIR / output.name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        if output.exists():
+            shutil.copyfile(output, kept)
+        where = f"{Path(step.notebook).name}, cell {exc.exec_count}"
+        evalue = exc.evalue.replace(f"{root}/", "")  # paths relative to the project
+        if exc.ename == "InputError":
+            raise BuildError(f"{evalue} [while running {where}]", input_error=True) from None
         raise BuildError(
-            f"notebook {Path(step.notebook).name} failed in cell {exc.exec_count} "
-            f"(In [{exc.exec_count}]):\n  {message}\n"
-            f"  The executed notebook with the full traceback: {output}"
-        ) from None
+            f"{where} failed: {exc.ename}: {evalue}\n"
+            f"  The notebook with the full traceback: {kept.relative_to(root)}") from None
 
 
 def git_commit(root: Path) -> str | None:
@@ -481,8 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
-        text = str(exc)
-        return 2 if "InputError" in text else 1
+        return 2 if exc.input_error else 1
     except KeyboardInterrupt:
         print("interrupted: the previous outputs were left as they were", file=sys.stderr)
         return 130

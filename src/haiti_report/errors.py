@@ -48,4 +48,8 @@ class InputError(Exception):
 
 
 class BuildError(Exception):
-    """A build step failed for a reason that is not bad input (e.g. a notebook cell raised)."""
+    """A build step failed; ``input_error`` is True when the cause was bad input data."""
+
+    def __init__(self, message: str, *, input_error: bool = False) -> None:
+        super().__init__(message)
+        self.input_error = input_error
