@@ -23,7 +23,7 @@ def ensure_kernel() -> Path:
     spec = {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
                  # ipykernel warns on every start that loopback TCP is unencrypted; quiet it.
-                 "--IPKernelApp.log_level=ERROR"],
+                 "--IPKernelApp.log_level=CRITICAL"],
         "display_name": DISPLAY_NAME,
         "language": "python",
         "metadata": {"debugger": True},
