@@ -726,9 +726,12 @@ def two_stories(timeline: pl.DataFrame, idps: pl.DataFrame, sources: pl.DataFram
     panels = alt.vconcat(top, bottom, spacing=8).resolve_scale(x="shared")
     idps_now = displaced.tail(1)
     if idps_now.height and displaced.height >= 2:
-        title = (f"While the mission grew to {prose.number(int(personnel['value'].max() or 0))} "
-                 f"personnel at most, the count of displaced Haitians went from "
-                 f"{displaced['idps_label'][0]} to {idps_now['idps_label'][0]}")
+        verb = "rose" if idps_now["value"][0] > displaced["value"][0] else "went"
+        title = (f"The mission peaked at {prose.number(int(personnel['value'].max() or 0))} "
+                 f"personnel; IOM's count of displaced people {verb} from "
+                 f"{displaced['idps_label'][0]} to {idps_now['idps_label'][0]}"
+                 + (" as its coverage widened to the whole country"
+                    if displaced["coverage_class"][0] != idps_now["coverage_class"][0] else ""))
     else:
         title = f"Mission personnel and displaced people in Haiti up to {when}"
     subtitle = ("Top: personnel of the mission in Haiti; bottom: internally displaced people "
