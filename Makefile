@@ -5,6 +5,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
+LAB_VENV := .venv-lab
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
@@ -27,13 +28,16 @@ help: ## List the targets
 report: $(VENV)/.synced-report ## Build reports/latest (AS_OF=YYYY-MM-DD builds reports/YYYY-MM-DD)
 	@$(VENV)/bin/python -m haiti_report.build $(BUILD_ARGS)
 
-test: $(VENV)/.synced-test ## Run the test suite (browser tests need Debian chromium)
+test: $(VENV)/.synced-test $(LAB_VENV)/.synced ## Run the test suite (browser tests need Debian chromium)
 	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-lab: $(VENV)/.synced-lab ## Start JupyterLab on 127.0.0.1:$(LAB_PORT) with the project kernel
-	@$(VENV)/bin/python -m haiti_report.kernel >/dev/null
-	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) --no-browser \
-	  --ServerApp.root_dir=$(CURDIR)
+lab: $(VENV)/.synced-report $(LAB_VENV)/.synced ## Start JupyterLab on 127.0.0.1:$(LAB_PORT) with the project kernel
+	$(LAB_VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) --no-browser \
+	  --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root)
+
+diff: $(VENV)/.synced-report ## What changed between two builds: make diff OLD=reports/2024-09-21 [NEW=reports/latest]
+	@test -n "$(OLD)" || { echo "usage: make diff OLD=reports/<label> [NEW=reports/latest]" >&2; exit 2; }
+	@$(VENV)/bin/python -m haiti_report.changes "$(OLD)" "$(or $(NEW),reports/latest)"
 
 bench: $(VENV)/.synced-test ## Measure build and reader speed (writes benchmarks/results.json)
 	@$(VENV)/bin/python benchmarks/run.py
@@ -42,7 +46,7 @@ clean: ## Remove generated files (builds, caches, .venv); never touches data/raw
 	rm -rf reports/.builds reports/.failed reports/.*.lock reports/.*.link-* .pytest_cache .ruff_cache .mypy_cache .hypothesis
 	find reports -maxdepth 1 -type l -delete
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
-	rm -rf $(VENV) $(TOOLS)
+	rm -rf $(VENV) $(LAB_VENV) $(TOOLS)
 
 lock: $(UV) ## Re-resolve uv.lock after editing pyproject.toml, and export requirements.txt
 	$(UV) lock
@@ -61,6 +65,10 @@ $(VENV)/.synced-test: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --inexact --quiet --group test
 	@touch $@ $(VENV)/.synced-report
 
-$(VENV)/.synced-lab: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --inexact --quiet --group lab
-	@touch $@ $(VENV)/.synced-report
+# JupyterLab lives in its own environment: installed beside the report's packages it would slow
+# every `import jsonschema` by a second or more (rfc3987-syntax). Its kernel is the report's
+# Python (.venv), registered into the Lab environment.
+$(LAB_VENV)/.synced: uv.lock pyproject.toml | $(UV) $(VENV)/.synced-report
+	UV_PROJECT_ENVIRONMENT=$(LAB_VENV) $(UV) sync --frozen --quiet --only-group lab
+	$(VENV)/bin/python -m haiti_report.kernel $(LAB_VENV) >/dev/null
+	@touch $@

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +26,7 @@ class Case:
     file: str  # the file the user touched (relative to the project)
     change: Callable[[Path], list[str]]  # edits the project copy; returns extra build args
     expect: tuple[str, ...]  # fragments the message must contain
-    what: str = ""  # one line for the docs table
-    build_args: tuple[str, ...] = field(default=())
+    located: bool = True  # False where the problem is the whole file (no line to name)
 
 
 def edit(path: Path, fn: Callable[[list[str]], list[str]]) -> None:
@@ -137,9 +136,9 @@ CASES: list[Case] = [
     Case("sources: extra column", SOURCES, header_change(SOURCES, ",via", ",via,extra"),
          ("sources.csv", "line 1", "'extra' is not expected")),
     Case("sources: empty file", SOURCES, bytes_change(SOURCES, lambda b: b""),
-         ("sources.csv", "file is empty")),
+         ("sources.csv", "file is empty"), located=False),
     Case("sources: header only", SOURCES, bytes_change(SOURCES, lambda b: b.split(b"\n")[0] + b"\n"),
-         ("sources.csv", "header but no rows")),
+         ("sources.csv", "header but no rows"), located=False),
     Case("sources: UTF-8 byte-order mark", SOURCES, bytes_change(SOURCES, lambda b: b"\xef\xbb\xbf" + b),
          ("sources.csv", "line 1", "byte-order mark")),
     Case("sources: Windows line endings", SOURCES, bytes_change(SOURCES, lambda b: b.replace(b"\n", b"\r\n")),
@@ -203,7 +202,7 @@ CASES: list[Case] = [
     Case("DTM file: API envelope isSuccess false", "dropped-in API JSON",
          dtm_file("api.json", json.dumps({**API_ENVELOPE, "isSuccess": False,
                                           "errorMessages": ["Invalid subscription key"]})),
-         ("api.json", "Invalid subscription key")),
+         ("api.json", "Invalid subscription key"), located=False),
     Case("DTM file: truncated JSON", "dropped-in API JSON",
          dtm_file("cut.json", '{"result": [{"operation": "Countrywide monitoring", "admin0'),
          ("cut.json", "line 1")),
@@ -213,10 +212,10 @@ CASES: list[Case] = [
                   "10,2025-06-30,10,BA\n"),
          ("hdx.csv", "line 2", "HXL")),
     Case("DTM file: XLSX with shifted header rows", "dropped-in baseline XLSX",
-         dtm_file("baseline-round-3.xlsx", shifted_xlsx), ("baseline-round-3.xlsx", "HXL")),
+         dtm_file("baseline-round-3.xlsx", shifted_xlsx), ("baseline-round-3.xlsx", "HXL"), located=False),
     Case("DTM file: none of the accepted shapes", "dropped-in file",
          dtm_file("notes.csv", "just,some\nnotes,here\n"),
-         ("notes.csv", "DTM API", "HDX")),
+         ("notes.csv", "DTM API", "HDX"), located=False),
     # --- parameters
     Case("parameter: as_of in the future", "command line", lambda root: ["--as-of", "2099-01-01"],
          ("AS_OF", "in the future")),

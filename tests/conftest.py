@@ -63,6 +63,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Where the browser is required (CI), browser tests fail instead of skipping."""
-    if os.environ.get("HAITI_REPORT_REQUIRE_BROWSER") == "1" and not CHROMIUM:
-        raise pytest.UsageError("HAITI_REPORT_REQUIRE_BROWSER=1 but chromium is not installed")
+    """In CI (HAITI_REPORT_CI_STRICT=1) a missing browser or JupyterLab is an error, not a skip."""
+    if os.environ.get("HAITI_REPORT_CI_STRICT") == "1" and not CHROMIUM:
+        raise pytest.UsageError("HAITI_REPORT_CI_STRICT=1 but chromium is not installed")

@@ -336,6 +336,7 @@ def build(root: Path, params: Params, label: str, *, force: bool = False) -> Pat
             shutil.rmtree(staging)
             log(f"nothing changed: reports/{label} is up to date")
             return previous
+        _write_data_package_and_changes(root, staging, previous, log)
         _write_manifest(root, staging, label, params, results, render_info, log)
         final = publish(root, label, staging)
     except BaseException:
@@ -426,6 +427,21 @@ def _render(root: Path, staging: Path, previous: Path | None, old: dict[str, Any
             "pdf": result.pdf_note, "duration_s": round(took, 2)}
 
 
+def _write_data_package_and_changes(root: Path, staging: Path, previous: Path | None,
+                                    log: Log) -> None:
+    """datapackage.json (Frictionless) and changes.json (what changed since the build this one
+    replaces), then the summary of the changes on the console."""
+    from haiti_report.changes import compare_builds, format_changes, write_changes
+    from haiti_report.datapackage import write_datapackage
+    from haiti_report.sources import load_sources
+
+    write_datapackage(staging, load_sources(root / "data" / "raw"))
+    changes = compare_builds(previous, staging)
+    write_changes(changes, staging)
+    log("datapackage.json and changes.json written")
+    print(format_changes(changes), flush=True)
+
+
 def _write_manifest(root: Path, staging: Path, label: str, params: Params,
                     results: dict[str, StepResult], render_info: dict[str, Any],
                     log: Log) -> None:
@@ -482,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {str(exc).replace(f'{root}/', '')}", file=sys.stderr)
         return 2
     except BuildError as exc:
         if debug:

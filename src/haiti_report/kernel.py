@@ -14,12 +14,14 @@ KERNEL_NAME = "haiti-report"
 DISPLAY_NAME = "Python (haiti-report)"
 
 
-def kernel_dir() -> Path:
-    return Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+def kernel_dir(prefix: Path | None = None) -> Path:
+    return Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
 
 
-def ensure_kernel() -> Path:
-    """Write the kernelspec into this environment (idempotent, no Jupyter import needed)."""
+def ensure_kernel(prefix: Path | None = None) -> Path:
+    """Write the kernelspec (this Python) into this environment, or into the environment at
+    ``prefix`` — e.g. the separate JupyterLab environment — so that Lab, papermill and the tests
+    all run notebooks with the report's own Python. Idempotent; imports nothing from Jupyter."""
     spec = {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
                  # ipykernel warns on every start that loopback TCP is unencrypted; quiet it.
@@ -28,7 +30,7 @@ def ensure_kernel() -> Path:
         "language": "python",
         "metadata": {"debugger": True},
     }
-    path = kernel_dir() / "kernel.json"
+    path = kernel_dir(prefix) / "kernel.json"
     text = json.dumps(spec, indent=1) + "\n"
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,4 +39,4 @@ def ensure_kernel() -> Path:
 
 
 if __name__ == "__main__":
-    print(ensure_kernel())
+    print(ensure_kernel(Path(sys.argv[1]) if len(sys.argv) > 1 else None))

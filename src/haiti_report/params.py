@@ -33,13 +33,19 @@ def _publication_dates(root: Path) -> list[dt.date]:
     path = root / "data/raw/sources.csv"
     if not path.exists():
         raise InputError(path, "the sources registry is missing", "Restore data/raw/sources.csv")
+    if not path.read_bytes().strip():
+        raise InputError(path, "file is empty", "It needs a header line and one row per source")
     dates = []
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    rows = 0
+    with path.open(encoding="utf-8-sig", newline="", errors="replace") as fh:
         for row in csv.DictReader(fh):
+            rows += 1
             try:
                 dates.append(dt.date.fromisoformat((row.get("published") or "").strip()))
             except ValueError:
                 continue
+    if not rows:
+        raise InputError(path, "file has a header but no rows")
     if not dates:
         raise InputError(path, "no source has a full publication date (YYYY-MM-DD)")
     return dates

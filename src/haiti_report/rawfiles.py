@@ -107,11 +107,17 @@ def _check_header(path: Path, header: list[str], columns: Sequence[str]) -> None
     if not missing and not extra:
         return
     parts = []
+    renamed: dict[str, str] = {}
     for name in missing:
         close = difflib.get_close_matches(name, extra, n=1)
-        parts.append(f"'{name}' is missing" + (f" (is '{close[0]}' it, renamed?)" if close else ""))
-    parts += [f"'{name}' is not expected" for name in extra
-              if not any(difflib.get_close_matches(m, [name], n=1) for m in missing)]
+        if close:
+            renamed[name] = close[0]
+    if len(missing) == 1 and len(extra) == 1:  # one out, one in: almost surely a rename
+        renamed = {missing[0]: extra[0]}
+    for name in missing:
+        parts.append(f"'{name}' is missing"
+                     + (f" (is '{renamed[name]}' it, renamed?)" if name in renamed else ""))
+    parts += [f"'{name}' is not expected" for name in extra if name not in renamed.values()]
     raise InputError(path, "unexpected columns: " + "; ".join(parts), row=1,
                      fix=f"The header must be: {','.join(columns)}")
 
