@@ -43,12 +43,23 @@ def script_json(obj: Any) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--").replace("\u2028", "\\u2028")
 
 
+# A chart is converted once: the report saves each chart's SVG/PNG to figures/ and then displays
+# it, and both ask for the same images. Keyed by the spec's JSON text.
+_images: dict[tuple[str, str, float], str | bytes] = {}
+
+
 def static_svg(spec: dict[str, Any]) -> str:
-    return vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+    key = (script_json(spec), "svg", 1.0)
+    if key not in _images:
+        _images[key] = vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+    return str(_images[key])
 
 
 def static_png(spec: dict[str, Any], scale: float = PNG_SCALE) -> bytes:
-    return vlc.vegalite_to_png(spec, vl_version=VL_VERSION, scale=scale)
+    key = (script_json(spec), "png", scale)
+    if key not in _images:
+        _images[key] = vlc.vegalite_to_png(spec, vl_version=VL_VERSION, scale=scale)
+    return bytes(_images[key])
 
 
 def _chart_id(spec: dict[str, Any]) -> str:

@@ -329,7 +329,8 @@ def presence_grid(timeline: pl.DataFrame, as_of: str | dt.date, *,
     countries beyond the ``max_series`` largest summed as "Other countries". One row per
     (date, series); ``source_id`` lists the arrivals/departures behind the count."""
     end = _as_date(as_of)
-    tl = plain(timeline).filter(pl.col("date") <= end).sort("date", "iso3", "figure_id")
+    # The timeline keeps each day's events in the order they were applied: keep that order.
+    tl = plain(timeline).filter(pl.col("date") <= end).sort("date", maintain_order=True)
     if tl.is_empty():
         return pl.DataFrame(schema={"date": pl.Date, "series": pl.String, "in_haiti": pl.Int64,
                                     "source_id": pl.String})
@@ -422,8 +423,7 @@ def personnel_over_time(timeline: pl.DataFrame, mandates: pl.DataFrame, sources:
             "date": first["date"], "label": ["First arrival"], "source_id": first["source_id"],
             "figure_id": first["figure_id"]})]).sort("date")
     now = int(totals.filter(pl.col("date") == end)["in_haiti"].sum()) if totals.height else 0
-    peak_row = totals.sort(["in_haiti", "date"], descending=[True, False]).head(1)
-    peak = int(peak_row["in_haiti"][0]) if peak_row.height else 0
+    peak = _settled_peak(timeline, end)
     target = levels.tail(1)
     when = prose.date(end)
     if target.height and target["value"][0]:
@@ -681,6 +681,15 @@ def displacement_by_department(departments: pl.DataFrame, sources: pl.DataFrame,
     return chart, data.drop("round_label"), alt_text
 
 
+def _settled_peak(timeline: pl.DataFrame, end: dt.date) -> int:
+    """The whole-mission peak, leaving out days a departure without a number made uncertain
+    (the same definition as facts.json's deployed_peak)."""
+    from haiti_report.facts import mission_totals
+
+    settled = mission_totals(timeline, end).filter(~pl.col("uncertain"))
+    return int(settled["in_haiti"].max()) if settled.height else 0
+
+
 # --- d. both stories on one time axis ------------------------------------------------------
 
 def two_stories(timeline: pl.DataFrame, idps: pl.DataFrame, sources: pl.DataFrame, *,
@@ -727,7 +736,7 @@ def two_stories(timeline: pl.DataFrame, idps: pl.DataFrame, sources: pl.DataFram
     idps_now = displaced.tail(1)
     if idps_now.height and displaced.height >= 2:
         verb = "rose" if idps_now["value"][0] > displaced["value"][0] else "went"
-        title = (f"The mission peaked at {prose.number(int(personnel['value'].max() or 0))} "
+        title = (f"The mission peaked at {prose.number(_settled_peak(timeline, end))} "
                  f"personnel; IOM's count of displaced people {verb} from "
                  f"{displaced['idps_label'][0]} to {idps_now['idps_label'][0]}"
                  + (" as its coverage widened to the whole country"

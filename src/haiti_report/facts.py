@@ -42,7 +42,6 @@ from haiti_report.sources import split_ids
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "facts.schema.json"
 GSF_START = dt.date(2025, 10, 2)
 MISSION_START_MEASURE = "authorisation"
-FIRST_RESOLUTION_DATE = dt.date(2023, 10, 2)  # fallback when Mandates has no authorisation row
 
 TABLES: dict[str, tuple[str, type[dy.Schema]]] = {
     "figures": ("mss/figures.csv", schemas.Figures),
@@ -124,16 +123,26 @@ def mission_name(as_of: dt.date) -> dict[str, str]:
 
 
 def mission_totals(timeline: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    """Whole-mission personnel in Haiti after each day with a movement (date, in_haiti)."""
-    tl = plain(timeline).filter(pl.col("date") <= as_of).sort("date", "iso3", "figure_id")
+    """Whole-mission personnel in Haiti after each day with a movement (date, in_haiti), and
+    whether any country's count was uncertain that day (a departure without a number not yet
+    settled by a reported count)."""
+    tl = plain(timeline).filter(pl.col("date") <= as_of)
+    if "uncertain" not in tl.columns:
+        tl = tl.with_columns(pl.lit(False).alias("uncertain"))
     if tl.is_empty():
-        return pl.DataFrame(schema={"date": pl.Date, "in_haiti": pl.Int64})
-    daily = tl.group_by("date", "iso3", maintain_order=True).agg(pl.col("in_haiti").last())
+        return pl.DataFrame(schema={"date": pl.Date, "in_haiti": pl.Int64,
+                                    "uncertain": pl.Boolean})
+    # The timeline keeps each day's events in the order they were applied: keep that order.
+    tl = tl.sort("date", maintain_order=True)
+    daily = tl.group_by("date", "iso3", maintain_order=True).agg(
+        pl.col("in_haiti").last(), pl.col("uncertain").last())
     dates = daily.select("date").unique().sort("date")
     grid = dates.join(daily.select("iso3").unique(), how="cross").join(
         daily, on=["date", "iso3"], how="left").sort("iso3", "date").with_columns(
-        pl.col("in_haiti").forward_fill().over("iso3").fill_null(0))
-    return grid.group_by("date").agg(pl.col("in_haiti").sum()).sort("date")
+        pl.col("in_haiti").forward_fill().over("iso3").fill_null(0),
+        pl.col("uncertain").forward_fill().over("iso3").fill_null(False))
+    return grid.group_by("date").agg(pl.col("in_haiti").sum(), pl.col("uncertain").any()
+                                     ).sort("date")
 
 
 def level_in_force(mandates: pl.DataFrame, as_of: dt.date) -> dict[str, Any] | None:
@@ -150,11 +159,12 @@ def level_in_force(mandates: pl.DataFrame, as_of: dt.date) -> dict[str, Any] | N
             "source_id": row["source_id"]}
 
 
-def mission_start(mandates: pl.DataFrame) -> dt.date:
+def mission_start(mandates: pl.DataFrame) -> dt.date | None:
+    """The day the Security Council authorised the mission (None before it is known)."""
     m = plain(mandates).filter(pl.col("measure") == MISSION_START_MEASURE)
     un = m.filter(pl.col("label").str.contains("(?i)council|resolution"))
     dates = (un if un.height else m)["date"].to_list()
-    return min(dates) if dates else FIRST_RESOLUTION_DATE
+    return min(dates) if dates else None
 
 
 def _round(row: dict[str, Any]) -> dict[str, Any]:
@@ -204,8 +214,9 @@ def build_facts(p: Processed, as_of: str | dt.date) -> dict[str, Any]:
     pvd = pvd.sort("iso3")
     totals = mission_totals(p.timeline, day)
     peak = None
-    if totals.height:
-        top = totals.sort(["in_haiti", "date"], descending=[True, False]).row(0, named=True)
+    settled = totals.filter(~pl.col("uncertain"))  # an overstated count is not a peak
+    if settled.height:
+        top = settled.sort(["in_haiti", "date"], descending=[True, False]).row(0, named=True)
         peak = {"value": int(top["in_haiti"]), "date": _iso(top["date"])}
     countries = [{
         "iso3": r["iso3"], "name": r["country"], "pledged": _int(r["pledged"]),
@@ -246,7 +257,8 @@ def build_facts(p: Processed, as_of: str | dt.date) -> dict[str, Any]:
     if idps.height:
         newest = _round(idps.row(-1, named=True))
         start = mission_start(p.mandates)
-        before = idps.filter(pl.col("reference_period_end") <= start)
+        # The count IOM had published when the Council authorised the mission.
+        before = idps.filter(pl.col("published") <= start) if start else idps.clear()
         displacement = {
             **{k: newest[k] for k in ("idps", "reference_date", "published", "round")},
             "newest": newest,
