@@ -105,6 +105,8 @@ def mandates_frame() -> pl.DataFrame:
         ("MAN-020", D("2025-09-30"), "authorisation", "Wire summary of resolution 2793", None, None, "un-2793"),  # noqa: E501
         ("MAN-021", D("2025-09-30"), "ceiling", "GSF cap of 5,550", 5550, "5,550",
          "un-2793"),
+        ("MAN-017", D("2025-10-02"), "transition", "MSS authorisation lapses; GSF takes over",
+         None, None, "un-2793"),
     ]
     frame = pl.DataFrame(rows, schema=["figure_id", "date", "measure", "label", "value",
                                        "value_as_written", "source_id"], orient="row")

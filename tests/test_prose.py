@@ -53,9 +53,15 @@ def test_dates_in_prose():
     assert prose.month("2025-09-30") == "September 2025"
 
 
-def test_mission_name_switches_on_2_october_2025():
-    assert prose.mission_phrase("2025-10-01") == "the Multinational Security Support mission (MSS)"
-    assert prose.mission_phrase("2025-10-02").startswith("the Gang Suppression Force (GSF)")
+def test_mission_name_switches_on_the_day_the_gsf_took_over():
+    took_over = "2025-10-02"  # in the real data: the mandates row with measure "transition"
+    assert prose.mission_phrase("2025-10-01", took_over) == \
+        "the Multinational Security Support mission (MSS)"
+    assert prose.mission_phrase("2025-10-02", took_over).startswith(
+        "the Gang Suppression Force (GSF), which replaced")
+    assert "2 October 2025" in prose.mission_phrase("2026-01-01", took_over)
+    assert prose.mission_phrase("2026-01-01", None) == \
+        "the Multinational Security Support mission (MSS)"
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

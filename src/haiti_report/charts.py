@@ -55,7 +55,6 @@ _CEILING = re.compile(r"ceiling|authori[sz]ed_(?:strength|total|personnel)|max",
 _RESOLUTION = re.compile(r"\b(?:resolution|res\.?|S/RES/)\s*(\d{4})", re.IGNORECASE)
 _TRUST_FUND = ("trust_fund_pledged", "trust_fund_received")
 _ALL_DONORS = re.compile(r"trust fund|all donors|total|all contributors", re.IGNORECASE)
-GSF_START = dt.date(2025, 10, 2)
 
 
 # --- house style ---------------------------------------------------------------------------
@@ -482,9 +481,12 @@ def personnel_over_time(timeline: pl.DataFrame, mandates: pl.DataFrame, sources:
     ], how="diagonal").select("layer", "date", "date_end", "label", "value", "source_id")
     notes = ["Counts add up reported arrivals and subtract reported departures and rotations; "
              "reported strength snapshots are compared with them in the methodology."]
-    if end >= GSF_START:
+    from haiti_report.facts import gsf_start
+
+    gsf_from = gsf_start(mandates)
+    if gsf_from is not None and end >= gsf_from:
         notes.append("The Multinational Security Support mission (MSS) became the Gang "
-                     "Suppression Force (GSF) on 2 October 2025.")
+                     f"Suppression Force (GSF) on {prose.date(gsf_from)}.")
     alt_text = (f"Stepped area chart of personnel in Haiti by country from {prose.date(start)} "
                 f"to {when}. The count was {prose.number(now)} on {when}; the peak was "
                 f"{prose.number(peak)}. "

@@ -40,7 +40,7 @@ from haiti_report import schemas
 from haiti_report.sources import split_ids
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "facts.schema.json"
-GSF_START = dt.date(2025, 10, 2)
+TRANSITION_MEASURE = "transition"  # the mandate row for the day the GSF took over
 MISSION_START_MEASURE = "authorisation"
 
 TABLES: dict[str, tuple[str, type[dy.Schema]]] = {
@@ -115,10 +115,20 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def mission_name(as_of: dt.date) -> dict[str, str]:
-    """MSS until 2 October 2025, GSF after (editorial style)."""
-    if as_of >= GSF_START:
-        return {"short": "GSF", "name": "Gang Suppression Force"}
+def gsf_start(mandates: pl.DataFrame) -> dt.date | None:
+    """The day the Gang Suppression Force took over from the MSS (from the mandates table;
+    None while no such row is known)."""
+    m = plain(mandates)
+    if m.is_empty():
+        return None
+    days = m.filter(pl.col("measure") == TRANSITION_MEASURE)["date"].to_list()
+    return min(days) if days else None
+
+
+def mission_name(as_of: dt.date, gsf_from: dt.date | None) -> dict[str, str]:
+    """MSS until the GSF took over, GSF from that day (editorial style)."""
+    if gsf_from is not None and as_of >= gsf_from:
+        return {"short": "GSF", "name": "Gang Suppression Force", "since": gsf_from.isoformat()}
     return {"short": "MSS", "name": "Multinational Security Support mission"}
 
 
@@ -287,7 +297,7 @@ def build_facts(p: Processed, as_of: str | dt.date) -> dict[str, Any]:
     used = sources_used(p)
     return {
         "as_of": day.isoformat(),
-        "mission": mission_name(day),
+        "mission": mission_name(day, gsf_start(p.mandates)),
         "sources_count": max(1, len(used)),
         "personnel": personnel,
         "displacement": displacement,

@@ -352,12 +352,15 @@ def _coverage_words(code: str | None) -> str:
     }.get(code or "", "part of the country")
 
 
-def mission_phrase(as_of: str | dt.date) -> str:
-    """MSS until 2 October 2025, GSF after."""
+def mission_phrase(as_of: str | dt.date, gsf_from: str | dt.date | None) -> str:
+    """The mission's name on ``as_of``: the MSS until the Gang Suppression Force took over
+    (``gsf_from``, from the mandates table), the GSF from then on."""
     d = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
-    if d >= dt.date(2025, 10, 2):
+    start = (gsf_from if isinstance(gsf_from, dt.date) or gsf_from is None
+             else dt.date.fromisoformat(str(gsf_from)))
+    if start is not None and d >= start:
         return ("the Gang Suppression Force (GSF), which replaced the Multinational Security "
-                "Support mission (MSS) on 2 October 2025")
+                f"Support mission (MSS) on {date(start)}")
     return "the Multinational Security Support mission (MSS)"
 
 
