@@ -12,6 +12,7 @@ for each case (tests/test_bad_inputs.py checks that the table is current).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,6 +156,9 @@ CASES: list[Case] = [
     Case("sources: unknown kind", SOURCES,
          bytes_change(SOURCES, lambda b: b.replace(b",wire,", b",blog,", 1)),
          ("sources.csv", "column 'kind'", "unknown kind")),
+    Case("sources: a 1 GB file", SOURCES,
+         lambda root: [os.truncate(root / SOURCES, 2**30)] and [],
+         ("sources.csv", "far larger"), located=False),
     # --- mission figures
     Case("figures: unparseable value", FIGURES, replace_cell(FIGURES, "PLG-016", "value_as_written", "several hundred"),
          ("figures.csv", "column 'value_as_written'", "several hundred")),
@@ -213,6 +217,9 @@ CASES: list[Case] = [
          ("hdx.csv", "line 2", "HXL")),
     Case("DTM file: XLSX with shifted header rows", "dropped-in baseline XLSX",
          dtm_file("baseline-round-3.xlsx", shifted_xlsx), ("baseline-round-3.xlsx", "HXL"), located=False),
+    Case("DTM file: JSON nested 10,000 levels", "dropped-in API JSON",
+         dtm_file("deep.json", '{"result": ' + "[" * 10_000 + "]" * 10_000 + "}"),
+         ("deep.json",), located=False),
     Case("DTM file: none of the accepted shapes", "dropped-in file",
          dtm_file("notes.csv", "just,some\nnotes,here\n"),
          ("notes.csv", "DTM API", "HDX"), located=False),

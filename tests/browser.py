@@ -10,6 +10,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND",
 ]
+COUNTED_SELECTORS = ("#injected-img", "#injected-bold", "a[href^='javascript:']",
+                     "a[href^='data:']", "img[onerror]", "script[src]", "a[href^='http']")
 MARKS = "g[class*='mark-'] path, g[class*='mark-'] line, g[class*='mark-'] text, g[class*='mark-'] rect"
 
 
@@ -23,6 +25,11 @@ class PageCheck:
     text: str = ""
     html: str = ""
     draw_seconds: float = 0.0
+    pwned: object = None  # window.__pwned after load: set only if an injected script ran
+    selector_counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, selector: str) -> int:
+        return self.selector_counts[selector]
 
 
 def open_report(path: Path, *, screenshot: Path | None = None, wait_ms: int = 15000) -> PageCheck:
@@ -57,6 +64,9 @@ def open_report(path: Path, *, screenshot: Path | None = None, wait_ms: int = 15
         check.draw_seconds = time.perf_counter() - began
         check.marks_per_chart = [charts.nth(i).locator(MARKS).count() for i in range(check.charts)]
         check.text = page.inner_text("body")
+        check.pwned = page.evaluate("() => window.__pwned === undefined ? null : window.__pwned")
+        for selector in COUNTED_SELECTORS:
+            check.selector_counts[selector] = page.locator(selector).count()
         check.html = page.content()
         if screenshot:
             page.screenshot(path=str(screenshot), full_page=True)

@@ -172,3 +172,20 @@ def test_interrupted_builds_leave_previous_or_complete_outputs(tmp_path):
     run_build(root)
     leftovers = [p.name for p in (root / "reports/.builds").iterdir()]
     assert len(leftovers) == 1, leftovers
+
+
+def test_two_builds_from_the_same_inputs_are_byte_identical(built):
+    """Times live only in manifest.json: tables, facts, chart data and specs do not change."""
+
+    def stable(root: Path) -> dict[str, str]:
+        out = root / "reports/latest"
+        hashes = {f"data/{k}": v for k, v in tree_hashes(out / "data").items()}
+        hashes["facts.json"] = tree_hashes(out)["facts.json"]
+        hashes.update({f"figures/{k}": v for k, v in tree_hashes(out / "figures").items()
+                       if k.endswith((".csv", ".vl.json"))})
+        return hashes
+
+    first = stable(built)
+    assert any(k.endswith(".vl.json") for k in first) and any(k.startswith("data/") for k in first)
+    run_build(built, "--force")
+    assert stable(built) == first

@@ -17,9 +17,11 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import struct
 from functools import cache
 from hashlib import sha256
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -33,8 +35,26 @@ PNG_SCALE = 2.0
 
 @cache
 def vega_bundle() -> str:
-    """vega + vega-lite + vega-embed as one script (~0.9 MB), defining ``window.vegaEmbed``."""
-    return vlc.javascript_bundle(vl_version=VL_VERSION)
+    """vega + vega-lite + vega-embed as one script (~0.9 MB), defining ``window.vegaEmbed``.
+
+    Building it takes vl-convert about 1.7 s, so it is kept in the user's cache folder, keyed
+    by the vl-convert and Vega-Lite versions (delete the folder to rebuild it)."""
+    version = getattr(vlc, "__version__", "unknown")
+    cache_dir = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "haiti-report"
+    path = cache_dir / f"vega-bundle-vl{VL_VERSION}-vlc{version}.js"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    bundle = vlc.javascript_bundle(vl_version=VL_VERSION)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(bundle, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home folder only costs the 1.7 s again
+    return bundle
 
 
 def script_json(obj: Any) -> str:

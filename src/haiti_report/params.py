@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from haiti_report.errors import InputError
+from haiti_report.limits import MAX_RAW_CSV_BYTES
 
 KNOWN = ("as_of", "dtm_files")
 
@@ -33,6 +34,11 @@ def _publication_dates(root: Path) -> list[dt.date]:
     path = root / "data/raw/sources.csv"
     if not path.exists():
         raise InputError(path, "the sources registry is missing", "Restore data/raw/sources.csv")
+    size = path.stat().st_size
+    if size > MAX_RAW_CSV_BYTES:
+        raise InputError(path, f"file is {size / 1e6:.0f} MB, far larger than a raw figures file "
+                         f"should be (limit {MAX_RAW_CSV_BYTES / 1e6:.0f} MB)",
+                         "Check that the right file was saved here")
     if not path.read_bytes().strip():
         raise InputError(path, "file is empty", "It needs a header line and one row per source")
     dates = []

@@ -21,19 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from haiti_report.dates import parse_date_span
+from haiti_report.values import PHRASE_WORDS
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 
-QUALIFIER_WORDS = {
-    "exact": "",
-    "about": "about ",
-    "nearly": "nearly ",
-    "at_least": "at least ",
-    "more_than": "more than ",
-    "up_to": "up to ",
-    "less_than": "fewer than ",
-}
+# The words values.ReportedValue.phrase uses, so prose and parsing agree.
+QUALIFIER_WORDS = {**PHRASE_WORDS, "less_than": "fewer than "}
 _CURRENCY_SYMBOL = {"usd": "$", "cad": "C$", "eur": "€"}
 _WEB_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 # Characters with a meaning in Markdown (CommonMark + GFM tables); escaped in text from data.

@@ -17,9 +17,10 @@ from pathlib import Path
 import polars as pl
 
 from haiti_report.errors import InputError
+from haiti_report.limits import MAX_RAW_CSV_BYTES
 
 LINE = "line"  # column added to every table read here: the row's line number in its file
-MAX_RAW_BYTES = 20 * 1024 * 1024  # the largest raw CSV is ~100 KB; refuse absurd files early
+MAX_RAW_BYTES = MAX_RAW_CSV_BYTES
 
 
 def read_raw_csv(

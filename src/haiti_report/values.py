@@ -175,7 +175,7 @@ _CONTINENTAL: Final = frozenset(
 )
 
 _SYMBOL_OF: Final = {"usd": "$", "cad": "C$", "eur": "€"}
-_PHRASE_WORDS: Final[dict[str, str]] = {
+PHRASE_WORDS: Final[dict[str, str]] = {
     "exact": "",
     "about": "about ",
     "nearly": "nearly ",
@@ -273,7 +273,7 @@ class ReportedValue:
             assert self.high is not None  # a range always has both ends
             return _range_phrase(self.value, self.high, self.unit)
         if self.qualifier != "less_than":
-            words = _PHRASE_WORDS[self.qualifier]
+            words = PHRASE_WORDS[self.qualifier]
         elif self.unit == PERCENT:
             words = "under "
         else:
