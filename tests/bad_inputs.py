@@ -58,11 +58,21 @@ def replace_cell(rel: str, figure_id: str, column: str, value: str) -> Callable[
     return change
 
 
-def line_of(root: Path, rel: str, figure_id: str) -> str:
-    for number, line in enumerate((root / rel).read_text(encoding="utf-8").split("\n"), 1):
-        if line.startswith(figure_id + ","):
-            return f"line {number}"
-    raise KeyError(figure_id)
+def drop_column(rel: str, column: str) -> Callable[[Path], list[str]]:
+    """Remove a column from the header and every row."""
+    import csv
+    import io
+
+    def change(root: Path) -> list[str]:
+        path = root / rel
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        col = rows[0].index(column)
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([r[:col] + r[col + 1:] for r in rows if r])
+        path.write_text(out.getvalue(), encoding="utf-8")
+        return []
+
+    return change
 
 
 def bytes_change(rel: str, fn: Callable[[bytes], bytes]) -> Callable[[Path], list[str]]:
@@ -130,8 +140,10 @@ API_ENVELOPE = {"result": [], "statusCode": 200, "isSuccess": True, "errorMessag
 
 CASES: list[Case] = [
     # --- the sources registry
-    Case("sources: column missing", SOURCES, header_change(SOURCES, ",kind,", ",,"),
+    Case("sources: column missing", SOURCES, drop_column(SOURCES, "kind"),
          ("sources.csv", "line 1", "'kind' is missing")),
+    Case("sources: column without a name", SOURCES, header_change(SOURCES, ",kind,", ",,"),
+         ("sources.csv", "line 1", "column 6 of the header has no name")),
     Case("sources: column renamed", SOURCES, header_change(SOURCES, ",url,", ",link,"),
          ("sources.csv", "line 1", "'url' is missing (is 'link' it, renamed?)")),
     Case("sources: extra column", SOURCES, header_change(SOURCES, ",via", ",via,extra"),

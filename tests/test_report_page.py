@@ -37,7 +37,10 @@ def test_report_html_is_self_contained(built):
     css_urls = re.findall(r"url\((?!['\"]?data:)[^)]*\)", " ".join(
         re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.S)))
     assert css_urls == []
-    assert html.count("window.vegaEmbed") <= 2, "the Vega bundle is included once per page"
+    from haiti_report.altair_offline import vega_bundle
+
+    assert html.count(vega_bundle()[:300]) == 1, "the Vega bundle is included once per page"
+    assert html.count('class="altair-offline"') >= 5
     assert len(html) < 2.5e6
 
 

@@ -280,17 +280,18 @@ def publish(root: Path, label: str, staging: Path) -> Path:
 
 
 def collect_garbage(root: Path) -> None:
-    """Remove build folders no label points to (old builds, interrupted ones)."""
+    """Remove build folders no label points to (old builds, interrupted ones), and links a
+    build killed while publishing left behind."""
     reports = root / "reports"
     builds = reports / BUILDS_DIR
+    for stray in reports.glob(".*.link-*"):
+        stray.unlink(missing_ok=True)
     if not builds.is_dir():
         return
-    live = {p.resolve() for p in reports.iterdir() if p.is_symlink()}
+    live = {p.resolve() for p in reports.iterdir() if p.is_symlink() and not p.name.startswith(".")}
     for folder in builds.iterdir():
         if folder.resolve() not in live:
             shutil.rmtree(folder, ignore_errors=True)
-    for stray in reports.glob(".*.link-*"):
-        stray.unlink(missing_ok=True)
 
 
 def lock(root: Path, label: str) -> Any:

@@ -58,7 +58,7 @@ def read_raw_csv(
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(path, "file is not valid UTF-8 (perhaps saved as Latin-1/Windows-1252)",
-                         row=line, found=repr(data[exc.start : exc.start + 4]),
+                         row=line, found=f"byte {data[exc.start]:#04x}",
                          fix="Re-save it with UTF-8 encoding") from None
 
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -100,6 +100,10 @@ def read_raw_csv(
 
 
 def _check_header(path: Path, header: list[str], columns: Sequence[str]) -> None:
+    if any(not name.strip() for name in header):
+        position = [i for i, name in enumerate(header, 1) if not name.strip()][0]
+        raise InputError(path, f"column {position} of the header has no name", row=1,
+                         fix=f"The header must be: {','.join(columns)}")
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise InputError(path, f"header repeats column(s) {', '.join(dupes)}", row=1)
