@@ -189,3 +189,31 @@ def test_two_builds_from_the_same_inputs_are_byte_identical(built):
     assert any(k.endswith(".vl.json") for k in first) and any(k.startswith("data/") for k in first)
     run_build(built, "--force")
     assert stable(built) == first
+
+
+def test_every_processed_row_traces_to_a_registered_source(built):
+    import csv
+
+    registry = {r["source_id"] for r in csv.DictReader((ROOT / "data/raw/sources.csv").open())}
+    tables = [p for p in (built / "data/processed").rglob("*.csv")
+              if not p.name.endswith(".quarantine.csv") and p.name != "cleaning_log.csv"]
+    assert len(tables) >= 8
+    checked = 0
+    for table in tables:
+        rows = list(csv.DictReader(table.open(encoding="utf-8")))
+        columns = [c for c in ("source_id", "source_ids") if rows and c in rows[0]]
+        if table.name == "decisions.csv":
+            continue  # decisions name figures, whose rows carry the sources
+        assert columns, f"{table.name} has no source column"
+        for row in rows:
+            ids = {i.strip() for c in columns for i in (row[c] or "").split(";") if i.strip()}
+            assert ids, f"{table.name}: a row without a source"
+            assert ids <= registry, f"{table.name}: unknown {ids - registry}"
+            checked += 1
+    assert checked > 200
+
+
+def test_datapackage_of_the_build_validates(built):
+    frictionless = pytest.importorskip("frictionless")
+    report = frictionless.validate(built / "reports/latest/datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]

@@ -120,7 +120,12 @@ def test_headline_uses_facts_with_qualifiers():
                        "reference_date": "2024-09-30", "coverage": "all_departments"},
         },
     }
-    text = prose.headline(facts)
+    parts = prose.headline(facts)
+    text = "".join(str(prose.cell_md(x)) if isinstance(x, prose.Html) else x for x in parts)
+    tagged = {x.html.split('data-fact="')[1].split('"')[0] for x in parts
+              if isinstance(x, prose.Html)}
+    assert {"personnel.deployed_total", "personnel.pledged_total",
+            "displacement.newest.idps", "displacement.at_mission_start.idps"} <= tagged
     assert text.startswith("By 21 September 2024, 426 of the 2,900 police and soldiers")
     assert "(15%)" in text and "Three of the 7 countries" in text
     assert "from about 200,000 in September 2023" in text and "702,973 in September 2024" in text

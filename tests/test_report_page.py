@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import pytest
@@ -57,3 +58,80 @@ def test_report_draws_every_chart_offline(built, tmp_path):
     assert page.errors == []
     facts = json.loads((built / "reports/latest/facts.json").read_text())
     assert facts["as_of"] in page.text or facts["as_of"] in page.html
+
+
+class Facts(HTMLParser):
+    """The numbers of the summary, as the page shows them, with the facts.json path each shows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str]] = []
+        self._path: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self._path = dict(attrs).get("data-fact") or self._path
+
+    def handle_endtag(self, tag):
+        if tag == "span":
+            self._path = None
+
+    def handle_data(self, data):
+        if self._path:
+            self.found.append((self._path, data))
+
+
+WORDS = {w: i for i, w in enumerate(
+    ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
+
+
+def shown_number(text: str) -> float:
+    """'1,412,199' -> 1412199; 'about 1,000' -> 1000; 'Six' -> 6; '16%' -> 16."""
+    text = text.strip().lower()
+    if text in WORDS:
+        return WORDS[text]
+    match = re.search(r"[\d,]+(?:\.\d+)?", text)
+    assert match, text
+    return float(match.group().replace(",", ""))
+
+
+def lookup(facts: dict, path: str):
+    value = facts
+    for key in path.split("."):
+        value = value[key]
+    return value
+
+
+def test_every_number_in_the_summary_equals_facts_json(built):
+    out = built / "reports/latest"
+    facts = json.loads((out / "facts.json").read_text())
+    parser = Facts()
+    parser.feed((out / "report.html").read_text(encoding="utf-8"))
+    assert len(parser.found) >= 6, parser.found
+    for path, text in parser.found:
+        expected = lookup(facts, path)
+        if path.endswith("share_of_pledged"):
+            expected = round(100 * expected)
+        assert shown_number(text) == expected, (path, text, expected)
+
+
+def test_pdf_has_pages_charts_and_headline_numbers(built):
+    if not shutil.which("pdftotext"):
+        pytest.skip("needs poppler-utils (pdftotext)")
+    out = built / "reports/latest"
+    pdf = out / "report.pdf"
+    if not pdf.exists():
+        pytest.skip("no PDF: neither Quarto nor Chromium is installed")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    assert pages > 1
+    text = " ".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    facts = json.loads((out / "facts.json").read_text())
+    for value in (facts["personnel"]["deployed_total"], facts["personnel"]["pledged_total"],
+                  facts["displacement"]["idps"]):
+        assert f"{value:,}" in text, value
+    # The charts are in the PDF as drawings: each chart's own title text is there.
+    for spec in sorted((out / "figures").glob("*.vl.json")):
+        title = json.loads(spec.read_text())["title"]["text"]
+        first_line = " ".join((title if isinstance(title, str) else title[0]).split())
+        assert first_line[:40] in text, spec.name

@@ -109,12 +109,14 @@ class StepResult:
     outputs: dict[str, str] = field(default_factory=dict)  # build-relative path -> sha256
 
 
-def notebook_parameters(step: Step, params: Params, root: Path, out_dir: Path) -> dict[str, Any]:
+def notebook_parameters(step: Step, params: Params, root: Path, out_dir: Path,
+                        previous: Path | None) -> dict[str, Any]:
     values: dict[str, Any] = {
         "as_of": params.as_of,
         "raw_dir": str(root / "data" / "raw"),
         "out_dir": str(out_dir),
         "dtm_files": [str(root / f) for f in params.dtm_files],
+        "previous_dir": str(previous) if previous else "",
     }
     return {name: values[name] for name in step.parameters}
 
@@ -150,6 +152,11 @@ def declared_parameters(notebook: Path) -> set[str]:
 
 def step_key(step: Step, root: Path, params: Params, code_hash: str,
              upstream: dict[str, StepResult]) -> tuple[str, dict[str, str]]:
+    """The content hash that decides whether a step must run again.
+
+    The report's ``previous_dir`` (the build it compares with for "what changed") is left out
+    on purpose: when the report's own inputs are unchanged, its facts and tables equal the
+    previous build's, so there is nothing new to compare and the earlier run stands."""
     inputs = {str(p.relative_to(root)): sha256_file(p) for p in expand_inputs(root, step.inputs)}
     if "dtm_files" in step.parameters:
         for f in params.dtm_files:
@@ -161,7 +168,7 @@ def step_key(step: Step, root: Path, params: Params, code_hash: str,
     payload = {
         "notebook": sha256_file(root / step.notebook),
         "parameters": {k: v for k, v in params.for_manifest().items()
-                       if k in step.parameters},
+                       if k in step.parameters},  # previous_dir is not one of these
         "inputs": inputs,
         "upstream": upstream_outputs,
         "code": code_hash,
@@ -375,7 +382,7 @@ def _run_steps(root: Path, params: Params, staging: Path, previous: Path | None,
 
         def run(item: tuple[Step, str]) -> StepResult:
             step, key = item
-            parameters = notebook_parameters(step, params, root, staging)
+            parameters = notebook_parameters(step, params, root, staging, previous)
             check_injection_safe(parameters)
             log(f"{step.name}: running {Path(step.notebook).name}")
             began = time.perf_counter()
@@ -432,15 +439,16 @@ def _write_data_package_and_changes(root: Path, staging: Path, previous: Path | 
                                     log: Log) -> None:
     """datapackage.json (Frictionless) and changes.json (what changed since the build this one
     replaces), then the summary of the changes on the console."""
-    from haiti_report.changes import compare_builds, format_changes, write_changes
+    from haiti_report.changes import FILENAME, format_changes
     from haiti_report.datapackage import write_datapackage
     from haiti_report.sources import load_sources
 
     write_datapackage(staging, load_sources(root / "data" / "raw"))
-    changes = compare_builds(previous, staging)
-    write_changes(changes, staging)
-    log("datapackage.json and changes.json written")
-    print(format_changes(changes), flush=True)
+    log("datapackage.json written")
+    # changes.json is written by the report notebook, which shows it; print its summary here.
+    changes = staging / FILENAME
+    if changes.exists():
+        print(format_changes(json.loads(changes.read_text(encoding="utf-8"))), flush=True)
 
 
 def _write_manifest(root: Path, staging: Path, label: str, params: Params,

@@ -48,7 +48,9 @@ STEPS: tuple[Step, ...] = (
         notebook="notebooks/20_report.ipynb",
         inputs=("data/raw/sources.csv", "data/raw/decisions.csv", "data/raw/claims.csv"),
         after=("clean_mss", "clean_displacement"),
-        outputs=("facts.json", "figures"),
+        outputs=("facts.json", "figures", "changes.json"),
+        # previous_dir: the build this one replaces, for "what changed since the last build"
+        parameters=("as_of", "raw_dir", "out_dir", "previous_dir"),
     ),
 )
 

@@ -301,39 +301,55 @@ class Bullets:
 
 # --- the report's sentences and tables -------------------------------------------------------
 
-def headline(facts: Mapping[str, Any]) -> str:
+def fact(text: str, path: str) -> Html:
+    """A number in the text, tagged with the facts.json path it shows (``data-fact``), so a
+    test can check the page against facts.json."""
+    return Html(f'<span class="fact" data-fact="{escape(path)}">{escape(text)}</span>',
+                escape_md(text))
+
+
+def headline(facts: Mapping[str, Any]) -> tuple[Any, ...]:
     """The summary paragraph: the gap, the count of countries, the human cost (all numbers
-    from facts.json, with the sources' qualifiers)."""
+    from facts.json, with the sources' qualifiers). Returns parts for :class:`Text`; every
+    number is a :func:`fact`. ``str(Text(*headline(f)))`` gives the plain sentence."""
     p, d = facts["personnel"], facts["displacement"]
     when = date(facts["as_of"])
     mission = facts.get("mission", {}).get("short", "mission")
-    parts = [
-        f"By {when}, {number(p['deployed_total'])} of the {number(p['pledged_total'])} police "
-        f"and soldiers pledged to Haiti's security mission ({mission}) were in the country "
-        f"({share(p['deployed_total'], p['pledged_total'])})."
+    parts: list[Any] = [
+        f"By {when}, ", fact(number(p["deployed_total"]), "personnel.deployed_total"),
+        " of the ", fact(number(p["pledged_total"]), "personnel.pledged_total"),
+        f" police and soldiers pledged to Haiti's security mission ({mission}) were in the "
+        "country (", fact(share(p["deployed_total"], p["pledged_total"]),
+                          "personnel.deployed_share_of_pledged"), ").",
     ]
     if p.get("countries_pledging"):
-        parts.append(
-            f"{count_word(p['countries_sent']).capitalize()} of the "
-            f"{number(p['countries_pledging'])} countries that had pledged personnel had sent "
-            "anyone" + (f"; {count_word(p['countries_pledging_unspecified'])} had pledged "
-                        "without giving a number" if p.get("countries_pledging_unspecified")
-                        else "") + ".")
-    start, newest = d.get("at_mission_start") or d.get("first"), d.get("newest")
+        parts += [" ", fact(count_word(p["countries_sent"]).capitalize(),
+                            "personnel.countries_sent"),
+                  " of the ", fact(number(p["countries_pledging"]),
+                                   "personnel.countries_pledging"),
+                  " countries that had pledged personnel had sent anyone"]
+        if p.get("countries_pledging_unspecified"):
+            parts += ["; ", fact(count_word(p["countries_pledging_unspecified"]),
+                                 "personnel.countries_pledging_unspecified"),
+                      " had pledged without giving a number"]
+        parts.append(".")
+    start_key = "at_mission_start" if d.get("at_mission_start") else "first"
+    start, newest = d.get(start_key), d.get("newest")
     if start and newest and start["round"] != newest["round"]:
         cov = ("" if start.get("coverage") == newest.get("coverage") else
                f" (when IOM's count covered {_coverage_words(start.get('coverage'))})")
         verb = "rose" if newest["idps"] > start["idps"] else "went"
-        parts.append(
-            f"Meanwhile the number of people displaced inside Haiti, as counted by IOM, {verb} "
-            f"from {reported(start['idps'], start['qualifier'])} in "
-            f"{month(start['reference_date'])}{cov} to "
-            f"{reported(newest['idps'], newest['qualifier'])} in "
-            f"{month(newest['reference_date'])}.")
+        parts += [f" Meanwhile the number of people displaced inside Haiti, as counted by IOM, "
+                  f"{verb} from ",
+                  fact(reported(start["idps"], start["qualifier"]), f"displacement.{start_key}.idps"),
+                  f" in {month(start['reference_date'])}{cov} to ",
+                  fact(reported(newest["idps"], newest["qualifier"]), "displacement.newest.idps"),
+                  f" in {month(newest['reference_date'])}."]
     elif newest:
-        parts.append(f"IOM counted {reported(newest['idps'], newest['qualifier'])} people "
-                     f"displaced inside Haiti ({month(newest['reference_date'])}).")
-    return " ".join(parts)
+        parts += [" IOM counted ",
+                  fact(reported(newest["idps"], newest["qualifier"]), "displacement.newest.idps"),
+                  f" people displaced inside Haiti ({month(newest['reference_date'])})."]
+    return tuple(parts)
 
 
 def _coverage_words(code: str | None) -> str:
