@@ -217,3 +217,26 @@ def test_datapackage_of_the_build_validates(built):
     frictionless = pytest.importorskip("frictionless")
     report = frictionless.validate(built / "reports/latest/datapackage.json")
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+
+
+def test_notebooks_run_top_to_bottom_with_their_defaults(project):
+    """What a reporter does in JupyterLab: open each notebook and run all cells, no parameters."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from haiti_report.kernel import KERNEL_NAME
+
+    for step in STEPS:
+        path = project / step.notebook
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                  if o.get("output_type") == "error"]
+        assert errors == [], (step.name, errors[:1])
+    out = project / "reports/notebook-run"
+    assert (out / "facts.json").exists() and (out / "data/mss/pledged_vs_deployed.csv").exists()
+    facts = json.loads((out / "facts.json").read_text())
+    from haiti_report.params import newest_as_of
+
+    assert facts["as_of"] == newest_as_of(project)

@@ -61,6 +61,14 @@ def newest_as_of(root: Path) -> str:
     return max(_publication_dates(root)).isoformat()
 
 
+def resolve_as_of(as_of: str, raw_dir: str | Path) -> str:
+    """A notebook's ``as_of`` parameter: "" (its default in JupyterLab) means the newest
+    publication date in the sources registry; the build always passes a validated date."""
+    if as_of:
+        return dt.date.fromisoformat(as_of).isoformat()
+    return newest_as_of(Path(raw_dir).resolve().parent.parent)
+
+
 def parse_as_of(value: Any, *, where: str, root: Path, today: dt.date | None = None) -> str:
     """Validate an as-of date given by a user; return it as an ISO string."""
     today = today or dt.date.today()
