@@ -40,8 +40,12 @@ NOTEBOOK_IMPORTS = {
 
 
 def stats(samples: list[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(samples), 3), "min": round(min(samples), 3),
-            "max": round(max(samples), 3), "n": len(samples)}
+    return {
+        "median": round(statistics.median(samples), 3),
+        "min": round(min(samples), 3),
+        "max": round(max(samples), 3),
+        "n": len(samples),
+    }
 
 
 def kernel_start_and_imports(code: str) -> float:
@@ -71,8 +75,11 @@ def copy_project(dest: Path) -> Path:
 
 def build(root: Path, *args: str) -> tuple[float, str]:
     began = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "haiti_report.build", "--root", str(root), *args],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "haiti_report.build", "--root", str(root), *args],
+        capture_output=True,
+        text=True,
+    )
     took = time.perf_counter() - began
     if proc.returncode != 0:
         raise RuntimeError(proc.stdout + proc.stderr)
@@ -85,40 +92,49 @@ def manifest(root: Path) -> dict:
 
 def render_alone(executed: Path, out: Path) -> float:
     """The renderer alone, in a fresh process (as the build pays for it)."""
-    code = ("import sys; from pathlib import Path; from haiti_report.render import render; "
-            "render(Path(sys.argv[1]), Path(sys.argv[2]))")
+    code = (
+        "import sys; from pathlib import Path; from haiti_report.render import render; "
+        "render(Path(sys.argv[1]), Path(sys.argv[2]))"
+    )
     began = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, str(executed), str(out)], check=True)
     return time.perf_counter() - began
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-dtm", action="store_true", help="skip the 1M/10M-row reader runs")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results.json")
     args = parser.parse_args()
     results: dict = {
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpus": os.cpu_count(),
-                    "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-                                       / 2**30, 1)},
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        },
         "measured_at": time.strftime("%Y-%m-%d"),
     }
     work = Path(tempfile.mkdtemp(prefix="haiti-bench-"))
     try:
         # Floor: kernel + imports per notebook, and the renderer alone.
-        floor_nb = {name: stats([kernel_start_and_imports(code) for _ in range(args.repeat)])
-                    for name, code in NOTEBOOK_IMPORTS.items()}
+        floor_nb = {
+            name: stats([kernel_start_and_imports(code) for _ in range(args.repeat)])
+            for name, code in NOTEBOOK_IMPORTS.items()
+        }
         cold, steps, noop, changed = [], [], [], []
         reran: list[str] = []
         for i in range(args.repeat):
             root = copy_project(work / f"p{i}")
             took, _ = build(root)
             cold.append(took)
-            steps.append({s["name"]: s["duration_s"] for s in manifest(root)["steps"]}
-                         | {"render": manifest(root)["render"]["duration_s"]})
+            steps.append(
+                {s["name"]: s["duration_s"] for s in manifest(root)["steps"]}
+                | {"render": manifest(root)["render"]["duration_s"]}
+            )
             noop.append(build(root)[0])
             target = root / "data/raw/displacement/context.csv"
             target.write_text(target.read_text(encoding="utf-8") + "\n", encoding="utf-8")
@@ -132,10 +148,16 @@ def main() -> int:
         floor_render = stats(render_times)
         # The build runs the two cleaning notebooks side by side, so its floor is the slower
         # of the two, then the report notebook, then the renderer.
-        floor_total = (max(floor_nb["clean_mss"]["median"], floor_nb["clean_displacement"]["median"])
-                       + floor_nb["report"]["median"] + floor_render["median"])
-        results["floor"] = {"kernel_and_imports": floor_nb, "render": floor_render,
-                            "total_seconds": round(floor_total, 3)}
+        floor_total = (
+            max(floor_nb["clean_mss"]["median"], floor_nb["clean_displacement"]["median"])
+            + floor_nb["report"]["median"]
+            + floor_render["median"]
+        )
+        results["floor"] = {
+            "kernel_and_imports": floor_nb,
+            "render": floor_render,
+            "total_seconds": round(floor_total, 3),
+        }
         results["cold_build"] = {
             "total": stats(cold),
             "steps": {k: stats([s[k] for s in steps]) for k in steps[0]},
@@ -143,8 +165,11 @@ def main() -> int:
             "goal_ratio": 1.5,
         }
         results["noop_build"] = {**stats(noop), "goal_seconds": 1.0}
-        results["one_raw_file_changed"] = {**stats(changed), "file": "data/raw/displacement/context.csv",
-                                           "notebooks_rerun": reran}
+        results["one_raw_file_changed"] = {
+            **stats(changed),
+            "file": "data/raw/displacement/context.csv",
+            "notebooks_rerun": reran,
+        }
         html = root / "reports/latest/report.html"
         results["report"] = {"html_bytes": html.stat().st_size, "goal_bytes": 2_500_000}
         if shutil.which("chromium"):
@@ -154,8 +179,17 @@ def main() -> int:
             results["report"]["chart_draw_seconds"] = {**stats(draws), "goal_seconds": 1.5}
         if not args.skip_dtm:
             out = work / "dtm.json"
-            subprocess.run([sys.executable, str(ROOT / "benchmarks/dtm_reader.py"), "--out",
-                            str(out), "--repeat", str(args.repeat)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "benchmarks/dtm_reader.py"),
+                    "--out",
+                    str(out),
+                    "--repeat",
+                    str(args.repeat),
+                ],
+                check=True,
+            )
             results["dtm_reader"] = json.loads(out.read_text())
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -171,20 +205,34 @@ def print_table(r: dict) -> None:
     print(f"Benchmarks on {r['machine']['platform']}, {r['machine']['cpus']} CPUs")
     fl = r["floor"]
     for name, s in fl["kernel_and_imports"].items():
-        row(f"floor: kernel + imports ({name})", f"{s['median']:.2f} s [{s['min']:.2f}-{s['max']:.2f}]")
+        row(
+            f"floor: kernel + imports ({name})",
+            f"{s['median']:.2f} s [{s['min']:.2f}-{s['max']:.2f}]",
+        )
     row("floor: renderer alone", f"{fl['render']['median']:.2f} s")
     row("floor: total (parallel cleaning)", f"{fl['total_seconds']:.2f} s")
     cb = r["cold_build"]
-    row("cold build", f"{cb['total']['median']:.2f} s [{cb['total']['min']:.2f}-{cb['total']['max']:.2f}]")
+    row(
+        "cold build",
+        f"{cb['total']['median']:.2f} s [{cb['total']['min']:.2f}-{cb['total']['max']:.2f}]",
+    )
     row("cold build / floor", f"{cb['ratio_to_floor']:.2f}x", "goal <= 1.5x")
     nb = r["noop_build"]
     row("no-op build", f"{nb['median']:.2f} s", "goal <= 1 s")
     ch = r["one_raw_file_changed"]
-    row("one raw file changed", f"{ch['median']:.2f} s", "re-ran: " + ", ".join(ch["notebooks_rerun"]))
+    row(
+        "one raw file changed",
+        f"{ch['median']:.2f} s",
+        "re-ran: " + ", ".join(ch["notebooks_rerun"]),
+    )
     rp = r["report"]
     row("report.html size", f"{rp['html_bytes'] / 1e6:.2f} MB", "goal <= 2.5 MB")
     if "chart_draw_seconds" in rp:
-        row("all charts drawn (Chromium)", f"{rp['chart_draw_seconds']['median']:.2f} s", "goal <= 1.5 s")
+        row(
+            "all charts drawn (Chromium)",
+            f"{rp['chart_draw_seconds']['median']:.2f} s",
+            "goal <= 1.5 s",
+        )
 
 
 if __name__ == "__main__":

@@ -68,8 +68,18 @@ def drop_column(rel: str, column: str) -> Callable[[Path], list[str]]:
         rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
         col = rows[0].index(column)
         out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows([r[:col] + r[col + 1:] for r in rows if r])
+        csv.writer(out, lineterminator="\n").writerows([r[:col] + r[col + 1 :] for r in rows if r])
         path.write_text(out.getvalue(), encoding="utf-8")
+        return []
+
+    return change
+
+
+def sparse_gigabyte(rel: str) -> Callable[[Path], list[str]]:
+    """Grow a raw file to 1 GiB (sparse: costs no disk), as a wrong download might."""
+
+    def change(root: Path) -> list[str]:
+        os.truncate(root / rel, 2**30)
         return []
 
     return change
@@ -92,7 +102,9 @@ def header_change(rel: str, old: str, new: str) -> Callable[[Path], list[str]]:
     return change
 
 
-def dtm_file(name: str, content: bytes | str | Callable[[Path], None]) -> Callable[[Path], list[str]]:
+def dtm_file(
+    name: str, content: bytes | str | Callable[[Path], None]
+) -> Callable[[Path], list[str]]:
     """Drop a file into the project and pass it to the build as a DTM file."""
 
     def change(root: Path) -> list[str]:
@@ -115,10 +127,24 @@ def shifted_xlsx(path: Path) -> None:
     sheet = book.add_worksheet("Round 3")
     rows = [[]] * 12 + [
         ["", "", "", "BASE", "", "", "", "PDI", ""],
-        ["Reported Date", "Country", "Country Code", "p-code admin1", "Nom du département",
-         "Ménages", "Personnes"],
-        ["#date+reported", "#country+name", "#country+code", "#adm1+code", "#adm1+name",
-         "#affected+idps+hh", "#affected+idps+ind"],
+        [
+            "Reported Date",
+            "Country",
+            "Country Code",
+            "p-code admin1",
+            "Nom du département",
+            "Ménages",
+            "Personnes",
+        ],
+        [
+            "#date+reported",
+            "#country+name",
+            "#country+code",
+            "#adm1+code",
+            "#adm1+name",
+            "#affected+idps+hh",
+            "#affected+idps+ind",
+        ],
         [45016, "Haiti", "HTI", "HT01", "Ouest", 10, 50],
     ]
     for r, row in enumerate(rows):
@@ -135,113 +161,285 @@ ALIASES = "data/raw/country_aliases.csv"
 NATIONAL = "data/raw/displacement/idps_national.csv"
 DEPARTMENTS = "data/raw/displacement/idps_departments.csv"
 CONTEXT = "data/raw/displacement/context.csv"
-API_ENVELOPE = {"result": [], "statusCode": 200, "isSuccess": True, "errorMessages": [],
-                "totalRecordsCount": 0}
+API_ENVELOPE = {
+    "result": [],
+    "statusCode": 200,
+    "isSuccess": True,
+    "errorMessages": [],
+    "totalRecordsCount": 0,
+}
 
 CASES: list[Case] = [
     # --- the sources registry
-    Case("sources: column missing", SOURCES, drop_column(SOURCES, "kind"),
-         ("sources.csv", "line 1", "'kind' is missing")),
-    Case("sources: column without a name", SOURCES, header_change(SOURCES, ",kind,", ",,"),
-         ("sources.csv", "line 1", "column 6 of the header has no name")),
-    Case("sources: column renamed", SOURCES, header_change(SOURCES, ",url,", ",link,"),
-         ("sources.csv", "line 1", "'url' is missing (is 'link' it, renamed?)")),
-    Case("sources: extra column", SOURCES, header_change(SOURCES, ",via", ",via,extra"),
-         ("sources.csv", "line 1", "'extra' is not expected")),
-    Case("sources: empty file", SOURCES, bytes_change(SOURCES, lambda b: b""),
-         ("sources.csv", "file is empty"), located=False),
-    Case("sources: header only", SOURCES, bytes_change(SOURCES, lambda b: b.split(b"\n")[0] + b"\n"),
-         ("sources.csv", "header but no rows"), located=False),
-    Case("sources: UTF-8 byte-order mark", SOURCES, bytes_change(SOURCES, lambda b: b"\xef\xbb\xbf" + b),
-         ("sources.csv", "line 1", "byte-order mark")),
-    Case("sources: Windows line endings", SOURCES, bytes_change(SOURCES, lambda b: b.replace(b"\n", b"\r\n")),
-         ("sources.csv", "line 1", "CRLF")),
-    Case("sources: Latin-1 bytes", SOURCES,
-         bytes_change(SOURCES, lambda b: b.replace(b"\n", b"\nCaf\xe9 ", 1)),
-         ("sources.csv", "line 2", "not valid UTF-8")),
-    Case("sources: duplicate id", SOURCES,
-         bytes_change(SOURCES, lambda b: b + b.split(b"\n")[1] + b"\n"),
-         ("sources.csv", "column 'source_id'", "used twice")),
-    Case("sources: malformed date", SOURCES,
-         bytes_change(SOURCES, lambda b: b.replace(b",2024-09-13,", b",13/09/2024,", 1)),
-         ("sources.csv", "column 'published'", "not a valid date")),
-    Case("sources: unknown kind", SOURCES,
-         bytes_change(SOURCES, lambda b: b.replace(b",wire,", b",blog,", 1)),
-         ("sources.csv", "column 'kind'", "unknown kind")),
-    Case("sources: a 1 GB file", SOURCES,
-         lambda root: [os.truncate(root / SOURCES, 2**30)] and [],
-         ("sources.csv", "far larger"), located=False),
+    Case(
+        "sources: column missing",
+        SOURCES,
+        drop_column(SOURCES, "kind"),
+        ("sources.csv", "line 1", "'kind' is missing"),
+    ),
+    Case(
+        "sources: column without a name",
+        SOURCES,
+        header_change(SOURCES, ",kind,", ",,"),
+        ("sources.csv", "line 1", "column 6 of the header has no name"),
+    ),
+    Case(
+        "sources: column renamed",
+        SOURCES,
+        header_change(SOURCES, ",url,", ",link,"),
+        ("sources.csv", "line 1", "'url' is missing (is 'link' it, renamed?)"),
+    ),
+    Case(
+        "sources: extra column",
+        SOURCES,
+        header_change(SOURCES, ",via", ",via,extra"),
+        ("sources.csv", "line 1", "'extra' is not expected"),
+    ),
+    Case(
+        "sources: empty file",
+        SOURCES,
+        bytes_change(SOURCES, lambda b: b""),
+        ("sources.csv", "file is empty"),
+        located=False,
+    ),
+    Case(
+        "sources: header only",
+        SOURCES,
+        bytes_change(SOURCES, lambda b: b.split(b"\n")[0] + b"\n"),
+        ("sources.csv", "header but no rows"),
+        located=False,
+    ),
+    Case(
+        "sources: UTF-8 byte-order mark",
+        SOURCES,
+        bytes_change(SOURCES, lambda b: b"\xef\xbb\xbf" + b),
+        ("sources.csv", "line 1", "byte-order mark"),
+    ),
+    Case(
+        "sources: Windows line endings",
+        SOURCES,
+        bytes_change(SOURCES, lambda b: b.replace(b"\n", b"\r\n")),
+        ("sources.csv", "line 1", "CRLF"),
+    ),
+    Case(
+        "sources: Latin-1 bytes",
+        SOURCES,
+        bytes_change(SOURCES, lambda b: b.replace(b"\n", b"\nCaf\xe9 ", 1)),
+        ("sources.csv", "line 2", "not valid UTF-8"),
+    ),
+    Case(
+        "sources: duplicate id",
+        SOURCES,
+        bytes_change(SOURCES, lambda b: b + b.split(b"\n")[1] + b"\n"),
+        ("sources.csv", "column 'source_id'", "used twice"),
+    ),
+    Case(
+        "sources: malformed date",
+        SOURCES,
+        bytes_change(SOURCES, lambda b: b.replace(b",2024-09-13,", b",13/09/2024,", 1)),
+        ("sources.csv", "column 'published'", "not a valid date"),
+    ),
+    Case(
+        "sources: unknown kind",
+        SOURCES,
+        bytes_change(SOURCES, lambda b: b.replace(b",wire,", b",blog,", 1)),
+        ("sources.csv", "column 'kind'", "unknown kind"),
+    ),
+    Case(
+        "sources: a 1 GB file",
+        SOURCES,
+        sparse_gigabyte(SOURCES),
+        ("sources.csv", "far larger"),
+        located=False,
+    ),
     # --- mission figures
-    Case("figures: unparseable value", FIGURES, replace_cell(FIGURES, "PLG-016", "value_as_written", "several hundred"),
-         ("figures.csv", "column 'value_as_written'", "several hundred")),
-    Case("figures: negative count", FIGURES, replace_cell(FIGURES, "DEP-007", "value_as_written", "-24"),
-         ("figures.csv", "column 'value_as_written'", "negative")),
-    Case("figures: fractional people", FIGURES, replace_cell(FIGURES, "DEP-007", "value_as_written", "24.5"),
-         ("figures.csv", "column 'value_as_written'", "whole number")),
-    Case("figures: unknown country", FIGURES, replace_cell(FIGURES, "DEP-007", "country", "Jamaika"),
-         ("figures.csv", "column 'country'", "Jamaica")),
-    Case("figures: unknown source id", FIGURES, replace_cell(FIGURES, "DEP-007", "source_id", "no-such-source"),
-         ("figures.csv", "column 'source_id'", "unknown source id 'no-such-source'")),
-    Case("figures: duplicate id", FIGURES, replace_cell(FIGURES, "DEP-008", "figure_id", "DEP-007"),
-         ("figures.csv", "column 'figure_id'", "used twice")),
-    Case("figures: event after its publication", FIGURES, replace_cell(FIGURES, "DEP-007", "event_date", "2025-09-12"),
-         ("figures.csv", "column 'event_date'", "dated after its source was published")),
-    Case("figures: malformed date", FIGURES, replace_cell(FIGURES, "DEP-007", "event_date", "12 Sept 2024"),
-         ("figures.csv", "column 'event_date'", "not a valid date")),
-    Case("figures: value without a unit", FIGURES, replace_cell(FIGURES, "DEP-007", "unit", ""),
-         ("figures.csv", "column 'unit'", "needs a unit")),
-    Case("figures: unknown kind", FIGURES, replace_cell(FIGURES, "DEP-007", "kind", "landing"),
-         ("figures.csv", "column 'kind'", "unknown kind")),
+    Case(
+        "figures: unparseable value",
+        FIGURES,
+        replace_cell(FIGURES, "PLG-016", "value_as_written", "several hundred"),
+        ("figures.csv", "column 'value_as_written'", "several hundred"),
+    ),
+    Case(
+        "figures: negative count",
+        FIGURES,
+        replace_cell(FIGURES, "DEP-007", "value_as_written", "-24"),
+        ("figures.csv", "column 'value_as_written'", "negative"),
+    ),
+    Case(
+        "figures: fractional people",
+        FIGURES,
+        replace_cell(FIGURES, "DEP-007", "value_as_written", "24.5"),
+        ("figures.csv", "column 'value_as_written'", "whole number"),
+    ),
+    Case(
+        "figures: unknown country",
+        FIGURES,
+        replace_cell(FIGURES, "DEP-007", "country", "Jamaika"),
+        ("figures.csv", "column 'country'", "Jamaica"),
+    ),
+    Case(
+        "figures: unknown source id",
+        FIGURES,
+        replace_cell(FIGURES, "DEP-007", "source_id", "no-such-source"),
+        ("figures.csv", "column 'source_id'", "unknown source id 'no-such-source'"),
+    ),
+    Case(
+        "figures: duplicate id",
+        FIGURES,
+        replace_cell(FIGURES, "DEP-008", "figure_id", "DEP-007"),
+        ("figures.csv", "column 'figure_id'", "used twice"),
+    ),
+    Case(
+        "figures: event after its publication",
+        FIGURES,
+        replace_cell(FIGURES, "DEP-007", "event_date", "2025-09-12"),
+        ("figures.csv", "column 'event_date'", "dated after its source was published"),
+    ),
+    Case(
+        "figures: malformed date",
+        FIGURES,
+        replace_cell(FIGURES, "DEP-007", "event_date", "12 Sept 2024"),
+        ("figures.csv", "column 'event_date'", "not a valid date"),
+    ),
+    Case(
+        "figures: value without a unit",
+        FIGURES,
+        replace_cell(FIGURES, "DEP-007", "unit", ""),
+        ("figures.csv", "column 'unit'", "needs a unit"),
+    ),
+    Case(
+        "figures: unknown kind",
+        FIGURES,
+        replace_cell(FIGURES, "DEP-007", "kind", "landing"),
+        ("figures.csv", "column 'kind'", "unknown kind"),
+    ),
     # --- decisions, claims, aliases
-    Case("decisions: names a row that does not exist", DECISIONS,
-         bytes_change(DECISIONS, lambda b: b.replace(b",DEP-001;", b",DEP-999;", 1)
-                      if b",DEP-001;" in b else b.replace(b"DEP-001", b"DEP-999", 1)),
-         ("decisions.csv", "column 'rejected'", "DEP-999", "does not exist")),
-    Case("decisions: required cell empty", DECISIONS, replace_cell(DECISIONS, "D02", "rule", ""),
-         ("decisions.csv", "column 'rule'", "required cell is empty")),
-    Case("claims: unknown source id", CLAIMS, replace_cell(CLAIMS, "C01", "source_id", "no-such-source"),
-         ("claims.csv", "column 'source_id'", "unknown source id")),
-    Case("aliases: unknown ISO code", ALIASES,
-         bytes_change(ALIASES, lambda b: b.replace(b"Gambia,GMB", b"Gambia,GMX", 1)),
-         ("country_aliases.csv", "line 3", "GMX")),
+    Case(
+        "decisions: names a row that does not exist",
+        DECISIONS,
+        bytes_change(
+            DECISIONS,
+            lambda b: (
+                b.replace(b",DEP-001;", b",DEP-999;", 1)
+                if b",DEP-001;" in b
+                else b.replace(b"DEP-001", b"DEP-999", 1)
+            ),
+        ),
+        ("decisions.csv", "column 'rejected'", "DEP-999", "does not exist"),
+    ),
+    Case(
+        "decisions: required cell empty",
+        DECISIONS,
+        replace_cell(DECISIONS, "D02", "rule", ""),
+        ("decisions.csv", "column 'rule'", "required cell is empty"),
+    ),
+    Case(
+        "claims: unknown source id",
+        CLAIMS,
+        replace_cell(CLAIMS, "C01", "source_id", "no-such-source"),
+        ("claims.csv", "column 'source_id'", "unknown source id"),
+    ),
+    Case(
+        "aliases: unknown ISO code",
+        ALIASES,
+        bytes_change(ALIASES, lambda b: b.replace(b"Gambia,GMB", b"Gambia,GMX", 1)),
+        ("country_aliases.csv", "line 3", "GMX"),
+    ),
     # --- IOM series kept by hand
-    Case("national IDPs: unparseable value", NATIONAL, replace_cell(NATIONAL, "HTI-034", "value_as_written", "1.4 milion"),
-         ("idps_national.csv", "column 'value_as_written'", "1.4 milion")),
-    Case("national IDPs: unknown source id", NATIONAL, replace_cell(NATIONAL, "HTI-034", "source_id", "nope"),
-         ("idps_national.csv", "column 'source_id'", "unknown source id")),
-    Case("departments: malformed date", DEPARTMENTS,
-         replace_cell(DEPARTMENTS, "HTI-060", "reference_period_end", "2025-13-01"),
-         ("idps_departments.csv", "column 'reference_period_end'", "not a valid date")),
-    Case("context: fractional people", CONTEXT, replace_cell(CONTEXT, "HTI-175", "value_as_written", "5,626.5"),
-         ("context.csv", "column 'value_as_written'")),
+    Case(
+        "national IDPs: unparseable value",
+        NATIONAL,
+        replace_cell(NATIONAL, "HTI-034", "value_as_written", "1.4 milion"),
+        ("idps_national.csv", "column 'value_as_written'", "1.4 milion"),
+    ),
+    Case(
+        "national IDPs: unknown source id",
+        NATIONAL,
+        replace_cell(NATIONAL, "HTI-034", "source_id", "nope"),
+        ("idps_national.csv", "column 'source_id'", "unknown source id"),
+    ),
+    Case(
+        "departments: malformed date",
+        DEPARTMENTS,
+        replace_cell(DEPARTMENTS, "HTI-060", "reference_period_end", "2025-13-01"),
+        ("idps_departments.csv", "column 'reference_period_end'", "not a valid date"),
+    ),
+    Case(
+        "context: fractional people",
+        CONTEXT,
+        replace_cell(CONTEXT, "HTI-175", "value_as_written", "5,626.5"),
+        ("context.csv", "column 'value_as_written'"),
+    ),
     # --- IOM files dropped in (the readers)
-    Case("DTM file: API envelope isSuccess false", "dropped-in API JSON",
-         dtm_file("api.json", json.dumps({**API_ENVELOPE, "isSuccess": False,
-                                          "errorMessages": ["Invalid subscription key"]})),
-         ("api.json", "Invalid subscription key"), located=False),
-    Case("DTM file: truncated JSON", "dropped-in API JSON",
-         dtm_file("cut.json", '{"result": [{"operation": "Countrywide monitoring", "admin0'),
-         ("cut.json", "line 1")),
-    Case("DTM file: CSV missing its HXL row", "dropped-in HDX CSV",
-         dtm_file("hdx.csv", "id,operation,admin0Name,admin0Pcode,adminLevel,numPresentIdpInd,"
-                  "reportingDate,roundNumber,assessmentType\n,Countrywide monitoring,Haiti,HTI,0,"
-                  "10,2025-06-30,10,BA\n"),
-         ("hdx.csv", "line 2", "HXL")),
-    Case("DTM file: XLSX with shifted header rows", "dropped-in baseline XLSX",
-         dtm_file("baseline-round-3.xlsx", shifted_xlsx), ("baseline-round-3.xlsx", "HXL"), located=False),
-    Case("DTM file: JSON nested 10,000 levels", "dropped-in API JSON",
-         dtm_file("deep.json", '{"result": ' + "[" * 10_000 + "]" * 10_000 + "}"),
-         ("deep.json",), located=False),
-    Case("DTM file: none of the accepted shapes", "dropped-in file",
-         dtm_file("notes.csv", "just,some\nnotes,here\n"),
-         ("notes.csv", "DTM API", "HDX"), located=False),
+    Case(
+        "DTM file: API envelope isSuccess false",
+        "dropped-in API JSON",
+        dtm_file(
+            "api.json",
+            json.dumps(
+                {**API_ENVELOPE, "isSuccess": False, "errorMessages": ["Invalid subscription key"]}
+            ),
+        ),
+        ("api.json", "Invalid subscription key"),
+        located=False,
+    ),
+    Case(
+        "DTM file: truncated JSON",
+        "dropped-in API JSON",
+        dtm_file("cut.json", '{"result": [{"operation": "Countrywide monitoring", "admin0'),
+        ("cut.json", "line 1"),
+    ),
+    Case(
+        "DTM file: CSV missing its HXL row",
+        "dropped-in HDX CSV",
+        dtm_file(
+            "hdx.csv",
+            "id,operation,admin0Name,admin0Pcode,adminLevel,numPresentIdpInd,"
+            "reportingDate,roundNumber,assessmentType\n,Countrywide monitoring,Haiti,HTI,0,"
+            "10,2025-06-30,10,BA\n",
+        ),
+        ("hdx.csv", "line 2", "HXL"),
+    ),
+    Case(
+        "DTM file: XLSX with shifted header rows",
+        "dropped-in baseline XLSX",
+        dtm_file("baseline-round-3.xlsx", shifted_xlsx),
+        ("baseline-round-3.xlsx", "HXL"),
+        located=False,
+    ),
+    Case(
+        "DTM file: JSON nested 10,000 levels",
+        "dropped-in API JSON",
+        dtm_file("deep.json", '{"result": ' + "[" * 10_000 + "]" * 10_000 + "}"),
+        ("deep.json",),
+        located=False,
+    ),
+    Case(
+        "DTM file: none of the accepted shapes",
+        "dropped-in file",
+        dtm_file("notes.csv", "just,some\nnotes,here\n"),
+        ("notes.csv", "DTM API", "HDX"),
+        located=False,
+    ),
     # --- parameters
-    Case("parameter: as_of in the future", "command line", lambda root: ["--as-of", "2099-01-01"],
-         ("AS_OF", "in the future")),
-    Case("parameter: as_of not a date", "command line", lambda root: ["--as-of", "2025"],
-         ("AS_OF", "not an ISO date")),
-    Case("parameter: DTM file that does not exist", "command line",
-         lambda root: ["--dtm-file", "data/raw/missing.json"], ("does not exist",)),
+    Case(
+        "parameter: as_of in the future",
+        "command line",
+        lambda root: ["--as-of", "2099-01-01"],
+        ("AS_OF", "in the future"),
+    ),
+    Case(
+        "parameter: as_of not a date",
+        "command line",
+        lambda root: ["--as-of", "2025"],
+        ("AS_OF", "not an ISO date"),
+    ),
+    Case(
+        "parameter: DTM file that does not exist",
+        "command line",
+        lambda root: ["--dtm-file", "data/raw/missing.json"],
+        ("does not exist",),
+    ),
 ]
 
 
@@ -265,9 +463,9 @@ def write_docs(messages: dict[str, str]) -> str:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT / "tests"))
-    from test_bad_inputs import run_case  # noqa: E402
-
     import tempfile
+
+    from test_bad_inputs import run_case  # noqa: E402
 
     messages = {}
     for case in CASES:

@@ -6,13 +6,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND",
 ]
-COUNTED_SELECTORS = ("#injected-img", "#injected-bold", "a[href^='javascript:']",
-                     "a[href^='data:']", "img[onerror]", "script[src]", "a[href^='http']")
-MARKS = "g[class*='mark-'] path, g[class*='mark-'] line, g[class*='mark-'] text, g[class*='mark-'] rect"
+COUNTED_SELECTORS = (
+    "#injected-img",
+    "#injected-bold",
+    "a[href^='javascript:']",
+    "a[href^='data:']",
+    "img[onerror]",
+    "script[src]",
+    "a[href^='http']",
+)
+MARKS = (
+    "g[class*='mark-'] path, g[class*='mark-'] line, g[class*='mark-'] text, g[class*='mark-'] rect"
+)
 
 
 @dataclass
@@ -60,7 +74,9 @@ def open_report(path: Path, *, screenshot: Path | None = None, wait_ms: int = 15
         if check.charts:
             page.wait_for_function(
                 "() => [...document.querySelectorAll('div.altair-offline')]"
-                ".every(d => d.querySelector('svg.marks'))", timeout=wait_ms)
+                ".every(d => d.querySelector('svg.marks'))",
+                timeout=wait_ms,
+            )
         check.draw_seconds = time.perf_counter() - began
         check.marks_per_chart = [charts.nth(i).locator(MARKS).count() for i in range(check.charts)]
         check.text = page.inner_text("body")

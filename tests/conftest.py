@@ -20,18 +20,24 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def copy_project(dest: Path) -> Path:
     """Copy what a build reads (never the repo's own reports/ or data/processed)."""
     for name in ("notebooks", "data/raw"):
-        shutil.copytree(ROOT / name, dest / name,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(
+            ROOT / name, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+        )
     shutil.copy2(ROOT / "params.yaml", dest / "params.yaml")
     (dest / "reports").mkdir()
     (dest / "data" / "processed").symlink_to(Path("../reports/latest/data"))
     return dest
 
 
-def run_build(root: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+def run_build(
+    root: Path, *args: str, check: bool = True, **env: str
+) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         [sys.executable, "-m", "haiti_report.build", "--root", str(root), *args],
-        capture_output=True, text=True, env={**os.environ, **env}, timeout=900,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=900,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"build failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -45,7 +51,8 @@ def tree_hashes(path: Path) -> dict[str, str]:
         return {}
     return {
         str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(path.rglob("*")) if p.is_file()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
     }
 
 

@@ -63,4 +63,6 @@ def test_bad_input_stops_the_build_with_one_plain_message(case, baseline, tmp_pa
 def test_docs_table_lists_every_case():
     text = (ROOT / "docs/bad-input-messages.md").read_text(encoding="utf-8")
     for case in CASES:
-        assert f"| {case.name} |" in text, f"regenerate with: python tests/bad_inputs.py ({case.name})"
+        assert f"| {case.name} |" in text, (
+            f"regenerate with: python tests/bad_inputs.py ({case.name})"
+        )

@@ -78,8 +78,11 @@ def test_changing_one_raw_file_reruns_only_its_readers(project):
     target = project / "data/raw/displacement/context.csv"
     target.write_text(target.read_text() + "\n")  # a byte changes, the content does not
     proc = run_build(project)
-    readers = {s.name for s in STEPS if any(target.match(p) or
-               target.relative_to(project).match(p) for p in s.inputs)}
+    readers = {
+        s.name
+        for s in STEPS
+        if any(target.match(p) or target.relative_to(project).match(p) for p in s.inputs)
+    }
     assert readers == {"clean_displacement"}
     got = statuses(project)
     assert got["clean_displacement"] == "ran"
@@ -124,7 +127,9 @@ def _kill_during(root: Path, trigger: str, sig: int, extra_delay: float) -> str:
     """Start a forced build, send `sig` when `trigger` appears in its output."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "haiti_report.build", "--root", str(root), "--force"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     seen = []
     assert proc.stdout is not None
@@ -181,8 +186,13 @@ def test_two_builds_from_the_same_inputs_are_byte_identical(built):
         out = root / "reports/latest"
         hashes = {f"data/{k}": v for k, v in tree_hashes(out / "data").items()}
         hashes["facts.json"] = tree_hashes(out)["facts.json"]
-        hashes.update({f"figures/{k}": v for k, v in tree_hashes(out / "figures").items()
-                       if k.endswith((".csv", ".vl.json"))})
+        hashes.update(
+            {
+                f"figures/{k}": v
+                for k, v in tree_hashes(out / "figures").items()
+                if k.endswith((".csv", ".vl.json"))
+            }
+        )
         return hashes
 
     first = stable(built)
@@ -195,8 +205,11 @@ def test_every_processed_row_traces_to_a_registered_source(built):
     import csv
 
     registry = {r["source_id"] for r in csv.DictReader((ROOT / "data/raw/sources.csv").open())}
-    tables = [p for p in (built / "data/processed").rglob("*.csv")
-              if not p.name.endswith(".quarantine.csv") and p.name != "cleaning_log.csv"]
+    tables = [
+        p
+        for p in (built / "data/processed").rglob("*.csv")
+        if not p.name.endswith(".quarantine.csv") and p.name != "cleaning_log.csv"
+    ]
     assert len(tables) >= 8
     checked = 0
     for table in tables:
@@ -229,10 +242,19 @@ def test_notebooks_run_top_to_bottom_with_their_defaults(project):
     for step in STEPS:
         path = project / step.notebook
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                  if o.get("output_type") == "error"]
+        NotebookClient(
+            nb,
+            kernel_name=KERNEL_NAME,
+            timeout=600,
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+        errors = [
+            o
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.get("outputs", [])
+            if o.get("output_type") == "error"
+        ]
         assert errors == [], (step.name, errors[:1])
     out = project / "reports/notebook-run"
     assert (out / "facts.json").exists() and (out / "data/mss/pledged_vs_deployed.csv").exists()

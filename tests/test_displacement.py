@@ -26,8 +26,16 @@ SAMPLES = ROOT.parent / "shared" / "haiti_dtm_samples"
 
 # displacement_notes.md section 2: IOM's headline national count per round.
 HEADLINE = {
-    "R1": 113_582, "R2": 155_166, "R3": 127_977, "R5": 197_999, "R5.1": 313_901,
-    "R6": 362_551, "R7": 578_074, "R8": 702_973, "R9": 1_041_229, "R10": 1_287_593,
+    "R1": 113_582,
+    "R2": 155_166,
+    "R3": 127_977,
+    "R5": 197_999,
+    "R5.1": 313_901,
+    "R6": 362_551,
+    "R7": 578_074,
+    "R8": 702_973,
+    "R9": 1_041_229,
+    "R10": 1_287_593,
     "R11": 1_412_199,
 }
 
@@ -38,10 +46,14 @@ HEADLINE = {
 
 
 def real_raw() -> Path:
-    if not all(p.is_file() for p in d.raw_paths(RAW).values()) \
-            or not (RAW / "sources.csv").is_file():
-        pytest.skip("the real fact base (data/raw/displacement/*.csv, sources.csv, "
-                    "decisions.csv) is not in this checkout yet")
+    if (
+        not all(p.is_file() for p in d.raw_paths(RAW).values())
+        or not (RAW / "sources.csv").is_file()
+    ):
+        pytest.skip(
+            "the real fact base (data/raw/displacement/*.csv, sources.csv, "
+            "decisions.csv) is not in this checkout yet"
+        )
     return RAW
 
 
@@ -52,15 +64,15 @@ def sample(name: str) -> Path:
     return path
 
 
-def tables_at(raw_dir: Path, as_of: str, files: list[Path] | tuple = ()) -> tuple[
-        d.Tables, CleaningLog]:
+def tables_at(
+    raw_dir: Path, as_of: str, files: list[Path] | tuple = ()
+) -> tuple[d.Tables, CleaningLog]:
     log = CleaningLog(d.STEP)
     return d.build_tables(d.load_raw(raw_dir), d.parse_as_of(as_of), files, log), log
 
 
 def series(tables: d.Tables) -> dict[str, int]:
-    return dict(zip(tables.national["round"], tables.national["value"].cast(pl.Int64),
-                    strict=True))
+    return dict(zip(tables.national["round"], tables.national["value"].cast(pl.Int64), strict=True))
 
 
 def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> Path:
@@ -76,13 +88,27 @@ def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) 
 SOURCES = [
     {"source_id": "iom_press", "outlet": "IOM", "title": "press releases", "kind": "un"},
     {"source_id": "dtm_report", "outlet": "IOM DTM", "title": "round reports", "kind": "un"},
-    {"source_id": "hdx_mirror", "outlet": "HDX dataset metadata mirror", "title": "baseline",
-     "kind": "dataset", "via": "HDX (IOM DTM)"},
-    {"source_id": "api_snapshot", "outlet": "IOM DTM API v3 response", "title": "fixture",
-     "kind": "dataset"},
+    {
+        "source_id": "hdx_mirror",
+        "outlet": "HDX dataset metadata mirror",
+        "title": "baseline",
+        "kind": "dataset",
+        "via": "HDX (IOM DTM)",
+    },
+    {
+        "source_id": "api_snapshot",
+        "outlet": "IOM DTM API v3 response",
+        "title": "fixture",
+        "kind": "dataset",
+    },
     # the newest full date in the registry: the fact-base date (rule 2)
-    {"source_id": "wire", "outlet": "AFP", "title": "wire story", "kind": "wire",
-     "published": "2026-03-21"},
+    {
+        "source_id": "wire",
+        "outlet": "AFP",
+        "title": "wire story",
+        "kind": "wire",
+        "published": "2026-03-21",
+    },
     {"source_id": "binuh", "outlet": "BINUH", "title": "quarterly report", "kind": "un"},
     {"source_id": "ipc", "outlet": "IPC", "title": "analysis", "kind": "un"},
 ]
@@ -90,91 +116,245 @@ SOURCES = [
 # A small fact base shaped like the real one (values from displacement_notes.md).
 NATIONAL = [
     # R1: the headline count, and the API's sites-only count a decision sets aside.
-    dict(figure_id="N-R1", round="R1", reference_period_start="2022-06-01",
-         reference_period_end="2022-08-31", published="2022-10", coverage="capital_and_grand_sud",
-         departments_covered="2", value_as_written="113 mille 582", source_id="iom_press"),
-    dict(figure_id="N-R1-api", round="R1", reference_period_end="2022-09-30",
-         coverage="capital_and_grand_sud", value_as_written="24212", source_id="api_snapshot"),
-    dict(figure_id="N-R2", round="R2", reference_period_start="2022-10-25",
-         reference_period_end="2022-11-23", published="2022-12", coverage="capital_only",
-         departments_covered="1", value_as_written="155,166", households="39,623",
-         source_id="dtm_report"),
-    dict(figure_id="N-R7", round="R7", reference_period_start="2024-02-24",
-         reference_period_end="2024-05-31", published="2024-06-11", coverage="all_departments",
-         departments_covered="10", value_as_written="578,074", source_id="dtm_report"),
+    dict(
+        figure_id="N-R1",
+        round="R1",
+        reference_period_start="2022-06-01",
+        reference_period_end="2022-08-31",
+        published="2022-10",
+        coverage="capital_and_grand_sud",
+        departments_covered="2",
+        value_as_written="113 mille 582",
+        source_id="iom_press",
+    ),
+    dict(
+        figure_id="N-R1-api",
+        round="R1",
+        reference_period_end="2022-09-30",
+        coverage="capital_and_grand_sud",
+        value_as_written="24212",
+        source_id="api_snapshot",
+    ),
+    dict(
+        figure_id="N-R2",
+        round="R2",
+        reference_period_start="2022-10-25",
+        reference_period_end="2022-11-23",
+        published="2022-12",
+        coverage="capital_only",
+        departments_covered="1",
+        value_as_written="155,166",
+        households="39,623",
+        source_id="dtm_report",
+    ),
+    dict(
+        figure_id="N-R7",
+        round="R7",
+        reference_period_start="2024-02-24",
+        reference_period_end="2024-05-31",
+        published="2024-06-11",
+        coverage="all_departments",
+        departments_covered="10",
+        value_as_written="578,074",
+        source_id="dtm_report",
+    ),
     # R9: IOM's rounded press figure, and the exact count undated (HDX mirror).
-    dict(figure_id="N-R9-press", round="R9", reference_period_end="2024-12",
-         published="2025-01-14", coverage="all_departments", departments_covered="10",
-         value_as_written="1,041,000", source_id="iom_press"),
-    dict(figure_id="N-R9-hdx", round="R9", reference_period_end="2024-12",
-         coverage="all_departments", departments_covered="10", value_as_written="1 041 229",
-         source_id="hdx_mirror"),
+    dict(
+        figure_id="N-R9-press",
+        round="R9",
+        reference_period_end="2024-12",
+        published="2025-01-14",
+        coverage="all_departments",
+        departments_covered="10",
+        value_as_written="1,041,000",
+        source_id="iom_press",
+    ),
+    dict(
+        figure_id="N-R9-hdx",
+        round="R9",
+        reference_period_end="2024-12",
+        coverage="all_departments",
+        departments_covered="10",
+        value_as_written="1 041 229",
+        source_id="hdx_mirror",
+    ),
     # R10: "nearly 1.3 million" first, the exact count in a report a month later.
-    dict(figure_id="N-R10-press", round="R10", reference_period_end="2025-06",
-         published="2025-06-11", coverage="all_departments", departments_covered="10",
-         value_as_written="nearly 1.3 million", source_id="iom_press"),
-    dict(figure_id="N-R10", round="R10", reference_period_end="2025-06",
-         published="2025-07-15", coverage="all_departments", departments_covered="10",
-         value_as_written="1,287,593", source_id="dtm_report"),
+    dict(
+        figure_id="N-R10-press",
+        round="R10",
+        reference_period_end="2025-06",
+        published="2025-06-11",
+        coverage="all_departments",
+        departments_covered="10",
+        value_as_written="nearly 1.3 million",
+        source_id="iom_press",
+    ),
+    dict(
+        figure_id="N-R10",
+        round="R10",
+        reference_period_end="2025-06",
+        published="2025-07-15",
+        coverage="all_departments",
+        departments_covered="10",
+        value_as_written="1,287,593",
+        source_id="dtm_report",
+    ),
     # R12: an undated exact IOM figure of a round nobody dated: counts from the fact-base date.
-    dict(figure_id="N-R12", round="R12", reference_period_end="2026-01",
-         coverage="all_departments", value_as_written="1,500,001", source_id="hdx_mirror"),
+    dict(
+        figure_id="N-R12",
+        round="R12",
+        reference_period_end="2026-01",
+        coverage="all_departments",
+        value_as_written="1,500,001",
+        source_id="hdx_mirror",
+    ),
 ]
 DEPARTMENTS = [
-    dict(figure_id="D-R10-HT01", round="R10", department="Ouest", pcode="HT01",
-         reference_period_end="2025-06", value_as_written="413,216", source_id="api_snapshot"),
-    dict(figure_id="D-R10-HT06", round="R10", department="Centre", pcode="HT06",
-         reference_period_end="2025-06", value_as_written="147,230", source_id="api_snapshot"),
-    dict(figure_id="D-R7-HT06", round="R7", department="Centre", pcode="HT06",
-         reference_period_end="2024-05-31", value_as_written="40,753", source_id="api_snapshot"),
+    dict(
+        figure_id="D-R10-HT01",
+        round="R10",
+        department="Ouest",
+        pcode="HT01",
+        reference_period_end="2025-06",
+        value_as_written="413,216",
+        source_id="api_snapshot",
+    ),
+    dict(
+        figure_id="D-R10-HT06",
+        round="R10",
+        department="Centre",
+        pcode="HT06",
+        reference_period_end="2025-06",
+        value_as_written="147,230",
+        source_id="api_snapshot",
+    ),
+    dict(
+        figure_id="D-R7-HT06",
+        round="R7",
+        department="Centre",
+        pcode="HT06",
+        reference_period_end="2024-05-31",
+        value_as_written="40,753",
+        source_id="api_snapshot",
+    ),
 ]
 CONTEXT = [
-    dict(figure_id="C-2024-k", series="killings", geography="Haiti", period_start="2024",
-         period_end="2024", published="2025-02-04", value_as_written="5,626",
-         unit="people killed", source_id="binuh"),
-    dict(figure_id="C-2024-k-early", series="killings", geography="Haiti", period_start="2024",
-         period_end="2024", published="2025-01-07", value_as_written="more than 5,600",
-         unit="people killed", source_id="binuh"),
-    dict(figure_id="C-ipc-proj", series="food_insecurity", geography="Haiti",
-         period_start="2026-03", period_end="2026-06", published="2025-10",
-         value_as_written="54%", unit="share in IPC Phase 3+", source_id="ipc"),
+    dict(
+        figure_id="C-2024-k",
+        series="killings",
+        geography="Haiti",
+        period_start="2024",
+        period_end="2024",
+        published="2025-02-04",
+        value_as_written="5,626",
+        unit="people killed",
+        source_id="binuh",
+    ),
+    dict(
+        figure_id="C-2024-k-early",
+        series="killings",
+        geography="Haiti",
+        period_start="2024",
+        period_end="2024",
+        published="2025-01-07",
+        value_as_written="more than 5,600",
+        unit="people killed",
+        source_id="binuh",
+    ),
+    dict(
+        figure_id="C-ipc-proj",
+        series="food_insecurity",
+        geography="Haiti",
+        period_start="2026-03",
+        period_end="2026-06",
+        published="2025-10",
+        value_as_written="54%",
+        unit="share in IPC Phase 3+",
+        source_id="ipc",
+    ),
 ]
 DECISIONS = [
-    dict(decision_id="DEC-R1", decided="2026-03-01", topic="R1 national count",
-         kind="displacement", chosen="N-R1", rejected="N-R1-api",
-         rule="headline over sites-only", reasoning="API round 1 counts people in sites only"),
-    dict(decision_id="DEC-MSS", decided="2026-03-01", topic="Kenya arrivals", kind="arrival",
-         chosen="MSS-1", rejected="MSS-2", rule="x", reasoning="not about displacement"),
+    dict(
+        decision_id="DEC-R1",
+        decided="2026-03-01",
+        topic="R1 national count",
+        kind="displacement",
+        chosen="N-R1",
+        rejected="N-R1-api",
+        rule="headline over sites-only",
+        reasoning="API round 1 counts people in sites only",
+    ),
+    dict(
+        decision_id="DEC-MSS",
+        decided="2026-03-01",
+        topic="Kenya arrivals",
+        kind="arrival",
+        chosen="MSS-1",
+        rejected="MSS-2",
+        rule="x",
+        reasoning="not about displacement",
+    ),
 ]
 
 
-def sample_raw(tmp_path: Path, *, national=None, departments=None, context=None,
-               decisions=None, sources=None) -> Path:
+def sample_raw(
+    tmp_path: Path, *, national=None, departments=None, context=None, decisions=None, sources=None
+) -> Path:
     raw = tmp_path / "raw"
-    write_csv(raw / "sources.csv", ("source_id", "outlet", "title", "url", "published", "kind",
-                                    "language", "via"),
-              [{"url": "https://example.org", "language": "en", **s}
-               for s in (SOURCES if sources is None else sources)])
-    write_csv(raw / "displacement" / "idps_national.csv", d.NATIONAL_COLUMNS,
-              [{"confidence": "high", **r} for r in (NATIONAL if national is None else national)])
-    write_csv(raw / "displacement" / "idps_departments.csv", d.DEPARTMENT_COLUMNS,
-              [{"confidence": "high", **r}
-               for r in (DEPARTMENTS if departments is None else departments)])
-    write_csv(raw / "displacement" / "context.csv", d.CONTEXT_COLUMNS,
-              [{"confidence": "high", **r} for r in (CONTEXT if context is None else context)])
-    write_csv(raw / "decisions.csv", d.DECISION_COLUMNS,
-              DECISIONS if decisions is None else decisions)
+    write_csv(
+        raw / "sources.csv",
+        ("source_id", "outlet", "title", "url", "published", "kind", "language", "via"),
+        [
+            {"url": "https://example.org", "language": "en", **s}
+            for s in (SOURCES if sources is None else sources)
+        ],
+    )
+    write_csv(
+        raw / "displacement" / "idps_national.csv",
+        d.NATIONAL_COLUMNS,
+        [{"confidence": "high", **r} for r in (NATIONAL if national is None else national)],
+    )
+    write_csv(
+        raw / "displacement" / "idps_departments.csv",
+        d.DEPARTMENT_COLUMNS,
+        [
+            {"confidence": "high", **r}
+            for r in (DEPARTMENTS if departments is None else departments)
+        ],
+    )
+    write_csv(
+        raw / "displacement" / "context.csv",
+        d.CONTEXT_COLUMNS,
+        [{"confidence": "high", **r} for r in (CONTEXT if context is None else context)],
+    )
+    write_csv(
+        raw / "decisions.csv", d.DECISION_COLUMNS, DECISIONS if decisions is None else decisions
+    )
     return raw
 
 
 def api_file(tmp_path: Path, name: str, rows: list[dict]) -> Path:
     """A DTM API v3 response with the given records (admin0 or, with admin1Name, admin1)."""
-    base = {"operation": "Countrywide monitoring", "admin0Name": "Haiti", "admin0Pcode": "HTI",
-            "displacementReason": "Conflict", "assessmentType": "BA"}
+    base = {
+        "operation": "Countrywide monitoring",
+        "admin0Name": "Haiti",
+        "admin0Pcode": "HTI",
+        "displacementReason": "Conflict",
+        "assessmentType": "BA",
+    }
     records = [{**base, **r} for r in rows]
     path = tmp_path / name
-    path.write_text(json.dumps({"result": records, "statusCode": 200, "isSuccess": True,
-                                "errorMessages": [], "totalRecordsCount": len(records)}))
+    path.write_text(
+        json.dumps(
+            {
+                "result": records,
+                "statusCode": 200,
+                "isSuccess": True,
+                "errorMessages": [],
+                "totalRecordsCount": len(records),
+            }
+        )
+    )
     return path
 
 
@@ -196,7 +376,11 @@ def test_real_series_equals_iom_headline_figures_at_newest_as_of():
     # R2 covered the capital only, R7 all ten departments: both coverage changes are flagged.
     changed = dict(zip(national["round"], national["coverage_changed"], strict=True))
     assert (changed["R1"], changed["R2"], changed["R7"], changed["R8"]) == (
-        False, True, True, False)
+        False,
+        True,
+        True,
+        False,
+    )
     # undated rounds (R1-R3: no date in the fact base) count from the fact-base date
     assert national.filter(pl.col("round") == "R1")["published"].item() == dt.date(2026, 3, 21)
 
@@ -224,7 +408,11 @@ def test_real_run_writes_the_four_files(tmp_path):
     tables, log = d.run("2026-03-21", real_raw(), tmp_path)
     out = tmp_path / "data" / "displacement"
     assert sorted(p.name for p in out.glob("*.csv")) == [
-        "cleaning_log.csv", "context.csv", "idps_departments.csv", "idps_national.csv"]
+        "cleaning_log.csv",
+        "context.csv",
+        "idps_departments.csv",
+        "idps_national.csv",
+    ]
     written = pl.read_csv(out / "idps_national.csv")
     assert dict(zip(written["round"], written["idps"], strict=True)) == HEADLINE
     assert not list(out.glob("*.quarantine.csv"))
@@ -235,23 +423,45 @@ def test_real_run_writes_the_four_files(tmp_path):
 # ------------------------------------------------------------------------------------------
 
 # Every difference between a file's per-round baseline total and the headline, explained.
-NOT_IN_API = {"R5.1": "the December 2023 round is missing from the API",
-              "R11": "the API snapshot stops at round 10 (June 2025)"}
-API_DIFFERS = {"R1": (24_212, "round 1 in the API counts people in sites only (21,684 in the "
-                              "capital + 2,528 in the Grand Sud), not the 89,370 with hosts")}
+NOT_IN_API = {
+    "R5.1": "the December 2023 round is missing from the API",
+    "R11": "the API snapshot stops at round 10 (June 2025)",
+}
+API_DIFFERS = {
+    "R1": (
+        24_212,
+        "round 1 in the API counts people in sites only (21,684 in the "
+        "capital + 2,528 in the Grand Sud), not the 89,370 with hosts",
+    )
+}
 # R2 and R3 cover the capital only; R5 is the mid-2023 three-department round: in the API
 # under the same numbers, so equal.
 
 
-@pytest.mark.parametrize("name", ["dtm_api_v3_admin0_HTI.json", "dtm_api_v3_admin1_HTI.json",
-                                  "hdx_global_iom_dtm_from_api_HTI_rows.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dtm_api_v3_admin0_HTI.json",
+        "dtm_api_v3_admin1_HTI.json",
+        "hdx_global_iom_dtm_from_api_HTI_rows.csv",
+    ],
+)
 def test_shared_dtm_files_match_the_headline_where_comparable(name):
     totals = dtm.national_totals(dtm.read_dtm_file(sample(name))).filter(
-        pl.col("operation") == dtm.BASELINE_OPERATION)
-    ba = {d.dtm_round(r): n for r, n in totals.filter(pl.col("assessment_type") == "BA")
-          .select("round", "idps").iter_rows()}
-    sa = {d.dtm_round(r): n for r, n in totals.filter(pl.col("assessment_type") == "SA")
-          .select("round", "idps").iter_rows()}
+        pl.col("operation") == dtm.BASELINE_OPERATION
+    )
+    ba = {
+        d.dtm_round(r): n
+        for r, n in totals.filter(pl.col("assessment_type") == "BA")
+        .select("round", "idps")
+        .iter_rows()
+    }
+    sa = {
+        d.dtm_round(r): n
+        for r, n in totals.filter(pl.col("assessment_type") == "SA")
+        .select("round", "idps")
+        .iter_rows()
+    }
     for round_, headline in HEADLINE.items():
         if round_ in NOT_IN_API:
             assert round_ not in ba, NOT_IN_API[round_]
@@ -271,7 +481,15 @@ def test_real_api_file_dropped_in_keeps_the_headline_and_logs_round_1(tmp_path):
     assert series(tables) == HEADLINE  # R1's 24,212 (sites only) must not replace 113,582
     national = tables.national
     assert set(national.filter(pl.col("basis").str.starts_with("DTM file"))["round"]) == {
-        "R2", "R3", "R5", "R6", "R7", "R8", "R9", "R10"}
+        "R2",
+        "R3",
+        "R5",
+        "R6",
+        "R7",
+        "R8",
+        "R9",
+        "R10",
+    }
     assert "24,212" in log_rows(log, "contradicts IOM's own figure")["detail"].item()
     # a file's round counts from its reporting month end, or the round's first publication
     dates = dict(zip(national["round"], national["published"], strict=True))
@@ -303,16 +521,21 @@ def test_undated_exact_iom_figure_is_dated_by_its_round_and_logged(tmp_path):
     assert r9["dated_by"].item() == "round N-R9-press"
     dated = log_rows(log, "dated by the first report of its round")
     assert "N-R9-hdx" in set(dated["figure_ids"])
-    assert tables_at(sample_raw(tmp_path), "2025-01-13")[0].national.filter(
-        pl.col("round") == "R9").is_empty()
+    assert (
+        tables_at(sample_raw(tmp_path), "2025-01-13")[0]
+        .national.filter(pl.col("round") == "R9")
+        .is_empty()
+    )
 
 
 def test_undated_figure_without_a_dated_sibling_stays_out_of_as_of_runs(tmp_path):
     raw = sample_raw(tmp_path)
     tables, log = tables_at(raw, "2026-03-20")
     assert "R12" not in series(tables)
-    assert "N-R12" in log_rows(log, "undated: counts only from the fact-base date")[
-        "figure_ids"].item()
+    assert (
+        "N-R12"
+        in log_rows(log, "undated: counts only from the fact-base date")["figure_ids"].item()
+    )
     # the latest build (as_of = the fact-base date, 2026-03-21) shows everything held
     r12 = tables_at(raw, "2026-03-21")[0].national.filter(pl.col("round") == "R12")
     assert r12["value"].item() == 1_500_001
@@ -320,9 +543,20 @@ def test_undated_figure_without_a_dated_sibling_stays_out_of_as_of_runs(tmp_path
 
 
 def test_partial_date_running_past_the_fact_base_date_ends_there(tmp_path):
-    rows = [*CONTEXT, dict(figure_id="C-2025-k", series="killings", geography="Haiti",
-                           period_start="2025", period_end="2025", published="2026",
-                           value_as_written="nearly 5,915", unit="people", source_id="binuh")]
+    rows = [
+        *CONTEXT,
+        dict(
+            figure_id="C-2025-k",
+            series="killings",
+            geography="Haiti",
+            period_start="2025",
+            period_end="2025",
+            published="2026",
+            value_as_written="nearly 5,915",
+            unit="people",
+            source_id="binuh",
+        ),
+    ]
     context = tables_at(sample_raw(tmp_path, context=rows), "2026-03-21")[0].context
     row = context.filter(pl.col("figure_id") == "C-2025-k")
     assert row["published"].item() == dt.date(2026, 3, 21)
@@ -334,7 +568,9 @@ def test_department_figures_are_dated_by_their_round(tmp_path):
     deps = tables_at(raw, "2025-06-30")[0].departments
     r10 = deps.filter(pl.col("round") == "R10")
     assert dict(zip(r10["pcode"], r10["value"].cast(pl.Int64), strict=True)) == {
-        "HT01": 413_216, "HT06": 147_230}
+        "HT01": 413_216,
+        "HT06": 147_230,
+    }
     assert set(r10["published"]) == {dt.date(2025, 6, 11)}  # IOM's R10 press release
     assert set(r10["dated_by"]) == {"round N-R10-press"}
     assert deps.filter(pl.col("round") == "R7")["value"].item() == 40_753
@@ -352,9 +588,16 @@ def test_decision_sets_aside_the_sites_only_figure(tmp_path):
 
 
 def test_decision_across_rounds_chooses_nothing_in_the_series(tmp_path):
-    claim = dict(decision_id="DEC-CLAIM", decided="2026-03-01", topic="claim is R9 not R7",
-                 kind="idps_national", chosen="N-R9-press", rejected="N-R7", rule="r",
-                 reasoning="a claim matched to a round")
+    claim = dict(
+        decision_id="DEC-CLAIM",
+        decided="2026-03-01",
+        topic="claim is R9 not R7",
+        kind="idps_national",
+        chosen="N-R9-press",
+        rejected="N-R7",
+        rule="r",
+        reasoning="a claim matched to a round",
+    )
     tables, log = tables_at(sample_raw(tmp_path, decisions=[*DECISIONS, claim]), "2026-03-21")
     assert series(tables)["R7"] == 578_074
     assert log_rows(log, "decision not applied")["figure_ids"].item() == "N-R7"
@@ -370,8 +613,7 @@ def test_decision_naming_an_unknown_displacement_figure_is_an_error(tmp_path):
 def test_coverage_changes_are_flagged(tmp_path):
     national = tables_at(sample_raw(tmp_path), "2026-03-21")[0].national
     flags = dict(zip(national["round"], national["coverage_changed"], strict=True))
-    assert flags == {"R1": False, "R2": True, "R7": True, "R9": False, "R10": False,
-                     "R12": False}
+    assert flags == {"R1": False, "R2": True, "R7": True, "R9": False, "R10": False, "R12": False}
 
 
 def test_newest_national_for_the_headline(tmp_path):
@@ -380,7 +622,10 @@ def test_newest_national_for_the_headline(tmp_path):
     head = d.newest_national(tables.national)
     assert head["round"] == "R10"
     assert (head["idps"], head["qualifier"], head["idps_as_written"]) == (
-        1_300_000, "nearly", "nearly 1.3 million")
+        1_300_000,
+        "nearly",
+        "nearly 1.3 million",
+    )
     assert head["idps_low"] == 1_200_000
     assert head["published"] == "2025-06-11"
     assert head["first"]["round"] == "R1" and head["first"]["idps"] == 113_582
@@ -392,8 +637,9 @@ def test_newest_national_for_the_headline(tmp_path):
 def test_context_projection_and_most_precise_figure(tmp_path):
     raw = sample_raw(tmp_path)
     early = tables_at(raw, "2025-01-10")[0].context
-    assert early.filter(pl.col("series") == "killings")["value_as_written"].item() == \
-        "more than 5,600"
+    assert (
+        early.filter(pl.col("series") == "killings")["value_as_written"].item() == "more than 5,600"
+    )
     context = tables_at(raw, "2026-03-21")[0].context
     killings = context.filter(pl.col("series") == "killings")
     assert killings["value"].item() == 5_626 and killings["projected"].item() is False
@@ -409,11 +655,15 @@ R10_STAMP = {"reportingDate": "2025-06-30T00:00:00", "roundNumber": 10}
 
 def test_complete_baseline_file_replaces_the_round_and_logs_the_conflict(tmp_path):
     raw = sample_raw(tmp_path)
-    path = api_file(tmp_path, "r10_admin0.json", [
-        {**R10_STAMP, "numPresentIdpInd": 1_000_000, "idpOriginAdmin1Pcode": "HT01"},
-        {**R10_STAMP, "numPresentIdpInd": 290_000, "idpOriginAdmin1Pcode": "HT06"},
-        {**R10_STAMP, "numPresentIdpInd": 5_000, "assessmentType": "SA"},
-    ])
+    path = api_file(
+        tmp_path,
+        "r10_admin0.json",
+        [
+            {**R10_STAMP, "numPresentIdpInd": 1_000_000, "idpOriginAdmin1Pcode": "HT01"},
+            {**R10_STAMP, "numPresentIdpInd": 290_000, "idpOriginAdmin1Pcode": "HT06"},
+            {**R10_STAMP, "numPresentIdpInd": 5_000, "assessmentType": "SA"},
+        ],
+    )
     tables, log = tables_at(raw, "2025-07-20", [path])
     r10 = tables.national.filter(pl.col("round") == "R10")
     assert r10["value"].item() == 1_290_000  # the two BA rows summed; SA never added
@@ -433,26 +683,34 @@ def test_complete_baseline_file_replaces_the_round_and_logs_the_conflict(tmp_pat
 
 def test_file_round_is_dated_by_the_rounds_first_publication_if_later(tmp_path):
     raw = sample_raw(tmp_path)
-    path = api_file(tmp_path, "r7.json", [
-        {"reportingDate": "2024-05-31T00:00:00", "roundNumber": 7, "numPresentIdpInd": 578_074}])
+    path = api_file(
+        tmp_path,
+        "r7.json",
+        [{"reportingDate": "2024-05-31T00:00:00", "roundNumber": 7, "numPresentIdpInd": 578_074}],
+    )
     r7 = tables_at(raw, "2026-01-01", [path])[0].national.filter(pl.col("round") == "R7")
     assert r7["published"].item() == dt.date(2024, 6, 11)
     assert r7["dated_by"].item() == "round N-R7"
-    assert tables_at(raw, "2024-06-10", [path])[0].national.filter(
-        pl.col("round") == "R7").is_empty()
+    assert (
+        tables_at(raw, "2024-06-10", [path])[0].national.filter(pl.col("round") == "R7").is_empty()
+    )
 
 
 def test_department_only_file_is_used_for_departments_only(tmp_path):
     raw = sample_raw(tmp_path)
-    rows = [{**R10_STAMP, "admin1Name": name, "admin1Pcode": pcode, "numPresentIdpInd": n}
-            for name, pcode, n in [("Ouest", "HT01", 413_216), ("Centre", "HT06", 150_000)]]
+    rows = [
+        {**R10_STAMP, "admin1Name": name, "admin1Pcode": pcode, "numPresentIdpInd": n}
+        for name, pcode, n in [("Ouest", "HT01", 413_216), ("Centre", "HT06", 150_000)]
+    ]
     path = api_file(tmp_path, "r10_admin1.json", rows)
     tables, log = tables_at(raw, "2025-08-01", [path])
     r10 = tables.national.filter(pl.col("round") == "R10")
     assert (r10["value"].item(), r10["figure_id"].item()) == (1_287_593, "N-R10")
     deps = tables.departments.filter(pl.col("round") == "R10")
     assert dict(zip(deps["pcode"], deps["value"].cast(pl.Int64), strict=True)) == {
-        "HT01": 413_216, "HT06": 150_000}
+        "HT01": 413_216,
+        "HT06": 150_000,
+    }
     assert set(deps["basis"]) == {"DTM file r10_admin1.json"}
     assert deps.filter(pl.col("pcode") == "HT06")["department"].item() == "Centre"
     conflict = log_rows(log, "conflict: DTM file and fact base differ")
@@ -461,23 +719,37 @@ def test_department_only_file_is_used_for_departments_only(tmp_path):
 
 def test_file_repeating_a_rejected_figure_is_set_aside(tmp_path):
     raw = sample_raw(tmp_path)
-    path = api_file(tmp_path, "r1.json", [
-        {"reportingDate": "2022-09-30T00:00:00", "roundNumber": 1, "numPresentIdpInd": 24_212}])
+    path = api_file(
+        tmp_path,
+        "r1.json",
+        [{"reportingDate": "2022-09-30T00:00:00", "roundNumber": 1, "numPresentIdpInd": 24_212}],
+    )
     tables, log = tables_at(raw, "2026-03-21", [path])
     assert series(tables)["R1"] == 113_582
     assert "24,212" in log_rows(log, "repeats a figure a decision set aside")["detail"].item()
 
 
 def test_file_record_contradicting_iom_wording_is_not_used_at_any_level(tmp_path):
-    worded = dict(figure_id="N-R1-iom", round="R1", reference_period_end="2022-08-31",
-                  published="2022-10", coverage="capital_and_grand_sud",
-                  value_as_written="plus de 113 000", source_id="iom_press")
+    worded = dict(
+        figure_id="N-R1-iom",
+        round="R1",
+        reference_period_end="2022-08-31",
+        published="2022-10",
+        coverage="capital_and_grand_sud",
+        value_as_written="plus de 113 000",
+        source_id="iom_press",
+    )
     raw = sample_raw(tmp_path, national=[*NATIONAL, worded], decisions=DECISIONS[1:])
     stamp = {"reportingDate": "2022-09-30T00:00:00", "roundNumber": 1}
     national = api_file(tmp_path, "a0.json", [{**stamp, "numPresentIdpInd": 24_212}])
-    departments = api_file(tmp_path, "a1.json", [
-        {**stamp, "admin1Name": "Ouest", "admin1Pcode": "HT01", "numPresentIdpInd": 21_684},
-        {**stamp, "admin1Name": "Sud", "admin1Pcode": "HT07", "numPresentIdpInd": 2_528}])
+    departments = api_file(
+        tmp_path,
+        "a1.json",
+        [
+            {**stamp, "admin1Name": "Ouest", "admin1Pcode": "HT01", "numPresentIdpInd": 21_684},
+            {**stamp, "admin1Name": "Sud", "admin1Pcode": "HT07", "numPresentIdpInd": 2_528},
+        ],
+    )
     tables, log = tables_at(raw, "2026-03-21", [national, departments])
     assert series(tables)["R1"] == 113_582
     assert tables.departments.filter(pl.col("round") == "R1").is_empty()
@@ -487,8 +759,17 @@ def test_file_record_contradicting_iom_wording_is_not_used_at_any_level(tmp_path
 
 
 def test_file_round_not_in_the_fact_base_is_added(tmp_path):
-    path = api_file(tmp_path, "r12.json", [
-        {"reportingDate": "2026-01-31T00:00:00", "roundNumber": 12, "numPresentIdpInd": 1_450_000}])
+    path = api_file(
+        tmp_path,
+        "r12.json",
+        [
+            {
+                "reportingDate": "2026-01-31T00:00:00",
+                "roundNumber": 12,
+                "numPresentIdpInd": 1_450_000,
+            }
+        ],
+    )
     tables, _ = tables_at(sample_raw(tmp_path), "2026-03-21", [path])
     r12 = tables.national.filter(pl.col("round") == "R12")
     assert r12["value"].item() == 1_450_000

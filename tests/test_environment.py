@@ -39,7 +39,9 @@ def test_requirements_txt_is_the_lock_exported():
     pins = requirement_pins()
     assert len(pins) > 50
     for name, version in pins.items():
-        assert locked.get(name) == version, f"{name}=={version} in requirements.txt, lock has {locked.get(name)}"
+        assert locked.get(name) == version, (
+            f"{name}=={version} in requirements.txt, lock has {locked.get(name)}"
+        )
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     for dep in project["project"]["dependencies"]:
         name = re.split(r"[<>=\[ ]", dep)[0].lower()

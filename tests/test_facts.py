@@ -20,12 +20,22 @@ from haiti_report import facts
 
 
 def processed(**override) -> facts.Processed:
-    figures = pl.DataFrame({"figure_id": ["A", "B", "C"], "status": ["used", "used", "set_aside"],
-                            "source_id": ["ap-2024-06", "ap-2024-06; efe-2025-01", "kbc-x"]})
+    figures = pl.DataFrame(
+        {
+            "figure_id": ["A", "B", "C"],
+            "status": ["used", "used", "set_aside"],
+            "source_id": ["ap-2024-06", "ap-2024-06; efe-2025-01", "kbc-x"],
+        }
+    )
     tables = {
-        "figures": figures, "pvd": pvd_frame(), "timeline": timeline_frame(),
-        "strength": pl.DataFrame(), "mandates": mandates_frame(), "money": money_frame(),
-        "idps": idps_frame(), "departments": departments_frame(),
+        "figures": figures,
+        "pvd": pvd_frame(),
+        "timeline": timeline_frame(),
+        "strength": pl.DataFrame(),
+        "mandates": mandates_frame(),
+        "money": money_frame(),
+        "idps": idps_frame(),
+        "departments": departments_frame(),
         "context": pl.DataFrame({"figure_id": ["X"], "source_id": ["iom-r1"]}),
     }
     tables.update(override)
@@ -51,8 +61,9 @@ def test_facts_from_tables_and_valid_against_schema():
     assert f["funding"]["trust_fund_received_usd"] == 68_000_000
     assert f["funding"]["trust_fund_pledged_date"] == "2024-10-11"
     # used MSS figures + displacement rows; the set-aside figure's source is not counted
-    assert f["sources_count"] == len({"ap-2024-06", "efe-2025-01", "iom-r1", "iom-r5", "iom-r8",
-                                      "iom-r11"})
+    assert f["sources_count"] == len(
+        {"ap-2024-06", "efe-2025-01", "iom-r1", "iom-r5", "iom-r8", "iom-r11"}
+    )
     assert f["mission"]["short"] == "GSF"
 
 

@@ -32,7 +32,8 @@ def fixture(tmp_path: Path, figures: str, decisions: str = "") -> Path:
     (raw / "country_aliases.csv").write_text("alias,iso3,note\n")
     (raw / "mss" / "figures.csv").write_text(HEADER + "\n" + figures)
     (raw / "decisions.csv").write_text(
-        DECISIONS_HEADER + "\n" + (decisions or "D0,2026-11-29,none,displacement,,,HTI-1,,r,why\n"))
+        DECISIONS_HEADER + "\n" + (decisions or "D0,2026-11-29,none,displacement,,,HTI-1,,r,why\n")
+    )
     return raw
 
 
@@ -40,14 +41,26 @@ def tables(raw: Path, as_of: str) -> mss.MssTables:
     countries = CountryNames.from_csv(raw / "country_aliases.csv")
     figures = mss.load_figures(raw, load_sources(raw), countries)
     decisions = mss.load_decisions(raw, set(figures["figure_id"]))
-    return mss.build_tables(figures, decisions, dt.date.fromisoformat(as_of), countries,
-                            CleaningLog("test"))
+    return mss.build_tables(
+        figures, decisions, dt.date.fromisoformat(as_of), countries, CleaningLog("test")
+    )
 
 
-def row(figure_id, kind, country, date, value, source, measure="personnel", unit="people",
-        confidence="high"):
-    return (f"{figure_id},{figure_id},{kind},{measure},{country},{date},\"{value}\","
-            f"{unit if value else ''},police,desc,{source},{confidence},\n")
+def row(
+    figure_id,
+    kind,
+    country,
+    date,
+    value,
+    source,
+    measure="personnel",
+    unit="people",
+    confidence="high",
+):
+    return (
+        f'{figure_id},{figure_id},{kind},{measure},{country},{date},"{value}",'
+        f"{unit if value else ''},police,desc,{source},{confidence},\n"
+    )
 
 
 def by_country(t: mss.MssTables) -> dict[str, dict]:
@@ -55,9 +68,12 @@ def by_country(t: mss.MssTables) -> dict[str, dict]:
 
 
 def test_as_of_counts_only_published_figures(tmp_path):
-    raw = fixture(tmp_path, row("P1", "pledge", "Kenya", "2023-07-29", "1,000", "s1")
-                  + row("A1", "arrival", "Kenya", "2024-06-25", "200", "s2")
-                  + row("A2", "arrival", "Kenya", "2024-07-16", "about 200", "s3"))
+    raw = fixture(
+        tmp_path,
+        row("P1", "pledge", "Kenya", "2023-07-29", "1,000", "s1")
+        + row("A1", "arrival", "Kenya", "2024-06-25", "200", "s2")
+        + row("A2", "arrival", "Kenya", "2024-07-16", "about 200", "s3"),
+    )
     early = by_country(tables(raw, "2024-06-30"))["KEN"]
     assert early["pledged"] == 1000 and early["deployed"] == 0  # s2 not yet published
     later = by_country(tables(raw, "2024-08-01"))["KEN"]
@@ -69,7 +85,8 @@ def test_decision_applies_once_its_choice_is_known(tmp_path):
         tmp_path,
         row("A400", "arrival", "Kenya", "2024-06-25", "about 400", "s2")
         + row("A200", "arrival", "Kenya", "2024-06-25", "200", "s3"),
-        "D01,2026-11-29,first landing,arrival,Kenya,2024-06-25,A200,A400,r,why\n")
+        "D01,2026-11-29,first landing,arrival,Kenya,2024-06-25,A200,A400,r,why\n",
+    )
     assert by_country(tables(raw, "2024-07-05"))["KEN"]["deployed"] == 400  # only 400 known
     t = tables(raw, "2024-08-02")
     assert by_country(t)["KEN"]["deployed"] == 200
@@ -78,20 +95,26 @@ def test_decision_applies_once_its_choice_is_known(tmp_path):
 
 
 def test_same_event_reported_twice_is_counted_once(tmp_path):
-    raw = fixture(tmp_path, row("X1", "arrival", "Guatemala", "2025-01-03", "about 75", "s4")
-                  .replace("2025-01-03", "2024-12-03")
-                  + row("X2", "arrival", "Guatemala", "2024-12-03", "75", "s4"))
+    raw = fixture(
+        tmp_path,
+        row("X1", "arrival", "Guatemala", "2025-01-03", "about 75", "s4").replace(
+            "2025-01-03", "2024-12-03"
+        )
+        + row("X2", "arrival", "Guatemala", "2024-12-03", "75", "s4"),
+    )
     t = tables(raw, "2024-12-31")
     assert t.timeline["figure_id"].to_list() == ["X2"]  # exact beats "about"
     assert by_country(t)["GTM"]["deployed"] == 75
 
 
 def test_latest_numbered_pledge_wins_and_no_number_stays_unknown(tmp_path):
-    raw = fixture(tmp_path, row("P1", "pledge", "Guatemala", "2024-06-01", "150", "s1")
-                  + row("P2", "pledge", "Guatemala", "2024-06-20", "", "s2")
-                  + row("P3", "pledge", "Chad", "2024-06-20", "", "s2")
-                  + row("P4", "pledge", "Senegal", "2024-06-20", "350", "s2",
-                        confidence="low"))
+    raw = fixture(
+        tmp_path,
+        row("P1", "pledge", "Guatemala", "2024-06-01", "150", "s1")
+        + row("P2", "pledge", "Guatemala", "2024-06-20", "", "s2")
+        + row("P3", "pledge", "Chad", "2024-06-20", "", "s2")
+        + row("P4", "pledge", "Senegal", "2024-06-20", "350", "s2", confidence="low"),
+    )
     got = by_country(tables(raw, "2024-12-31"))
     assert got["GTM"]["pledged"] == 150  # a later offer without a number does not erase it
     assert got["TCD"]["pledged"] is None and not got["TCD"]["counted_in_total"]
@@ -105,7 +128,8 @@ def test_rotation_and_unknown_departure_are_handled_honestly(tmp_path):
         + row("A2", "arrival", "Kenya", "2024-06-20", "230", "s2")
         + row("D1", "departure", "Kenya", "2024-06-22", "230", "s2")
         + row("D2", "departure", "Kenya", "2024-06-25", "", "s2")
-        + row("S1", "strength", "Kenya", "2024-07-15", "about 350", "s3", measure="in_country"))
+        + row("S1", "strength", "Kenya", "2024-07-15", "about 350", "s3", measure="in_country"),
+    )
     t = tables(raw, "2024-12-31")
     timeline = t.timeline
     handover = timeline.filter(pl.col("figure_id") == "D1")
@@ -121,8 +145,11 @@ def test_rotation_and_unknown_departure_are_handled_honestly(tmp_path):
 @pytest.mark.parametrize(
     ("figures", "decisions", "message"),
     [
-        (row("A1", "arrival", "Kenya", "2024-07-16", "200", "s1"), "",
-         "line 2, column 'event_date': the event is dated after its source was published"),
+        (
+            row("A1", "arrival", "Kenya", "2024-07-16", "200", "s1"),
+            "",
+            "line 2, column 'event_date': the event is dated after its source was published",
+        ),
         (row("A1", "arrival", "Kenia", "2024-05-16", "200", "s1"), "", "Kenya"),
         (row("A1", "arrival", "Kenya", "2024-05-16", "200", "nope"), "", "unknown source id"),
         (row("A1", "arrival", "Kenya", "2024-05-16", "200.5", "s1"), "", "whole number"),
@@ -130,9 +157,11 @@ def test_rotation_and_unknown_departure_are_handled_honestly(tmp_path):
         (row("A1", "arrival", "Kenya", "2024-05-16", "200", "s1") * 2, "", "used twice"),
         (row("A1", "landing", "Kenya", "2024-05-16", "200", "s1"), "", "unknown kind"),
         (row("A1", "arrival", "Kenya", "2024/05/16", "200", "s1"), "", "not a valid date"),
-        (row("A1", "arrival", "Kenya", "2024-05-16", "200", "s1"),
-         "D1,2026-11-29,t,arrival,Kenya,,A9,A1,r,why\n",
-         "decisions.csv, line 2, column 'chosen': decision names figure 'A9'"),
+        (
+            row("A1", "arrival", "Kenya", "2024-05-16", "200", "s1"),
+            "D1,2026-11-29,t,arrival,Kenya,,A9,A1,r,why\n",
+            "decisions.csv, line 2, column 'chosen': decision names figure 'A9'",
+        ),
     ],
 )
 def test_bad_figures_are_named_with_file_line_and_column(tmp_path, figures, decisions, message):
@@ -143,6 +172,7 @@ def test_bad_figures_are_named_with_file_line_and_column(tmp_path, figures, deci
 
 
 # --- the real data, against the fact base's per-country tables (mss_notes.md §2) -------------
+
 
 def real(as_of: str) -> dict[str, dict]:
     return by_country(tables(ROOT / "data/raw", as_of))

@@ -51,14 +51,14 @@ def test_unquoted_yaml_date_is_a_date(root):
     ("text", "message"),
     [
         ("as_of: 2025\n", "not a int"),
-        ("as_of: \"2025\"\n", "not an ISO date"),
-        ("as_of: \"21/09/2024\"\n", "not an ISO date"),
-        ("as_of: \"2027-01-01\"\n", "in the future"),
-        ("as_of: \"2020-01-01\"\n", "before the first sourced figure"),
+        ('as_of: "2025"\n', "not an ISO date"),
+        ('as_of: "21/09/2024"\n', "not an ISO date"),
+        ('as_of: "2027-01-01"\n', "in the future"),
+        ('as_of: "2020-01-01"\n', "before the first sourced figure"),
         ("as_of: [1]\n", "not a list"),
-        ("asof: \"2024-09-21\"\n", "unknown parameter(s): asof"),
+        ('asof: "2024-09-21"\n', "unknown parameter(s): asof"),
         ("dtm_files: [missing.json]\n", "does not exist"),
-        ("as_of: \"2024-09-21\n", "not valid YAML"),
+        ('as_of: "2024-09-21\n', "not valid YAML"),
     ],
 )
 def test_bad_parameters_are_rejected_with_a_clear_message(root, text, message):
@@ -76,7 +76,7 @@ def test_command_line_value_named_in_error(root):
 
 @pytest.mark.parametrize(
     "value",
-    ['2024"; import os; os.system("echo pwned")  #', "a\nimport os", "x\\\"\ny", "'''", "}{"],
+    ['2024"; import os; os.system("echo pwned")  #', "a\nimport os", 'x\\"\ny', "'''", "}{"],
 )
 def test_values_with_quotes_or_newlines_cannot_inject_code(root, value):
     with pytest.raises(InputError):

@@ -10,8 +10,16 @@ from html.parser import HTMLParser
 
 import pytest
 
-RESOURCE_ATTRS = {"script": "src", "img": "src", "iframe": "src", "source": "src",
-                  "audio": "src", "video": "src", "embed": "src", "object": "data"}
+RESOURCE_ATTRS = {
+    "script": "src",
+    "img": "src",
+    "iframe": "src",
+    "source": "src",
+    "audio": "src",
+    "video": "src",
+    "embed": "src",
+    "object": "data",
+}
 
 
 class Resources(HTMLParser):
@@ -35,8 +43,10 @@ def test_report_html_is_self_contained(built):
     parser.feed(html)
     outside = [u for u in parser.found if not u.startswith("data:")]
     assert outside == []
-    css_urls = re.findall(r"url\((?!['\"]?data:)[^)]*\)", " ".join(
-        re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.S)))
+    css_urls = re.findall(
+        r"url\((?!['\"]?data:)[^)]*\)",
+        " ".join(re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.S)),
+    )
     assert css_urls == []
     from haiti_report.altair_offline import vega_bundle
 
@@ -80,8 +90,12 @@ class Facts(HTMLParser):
             self.found.append((self._path, data))
 
 
-WORDS = {w: i for i, w in enumerate(
-    ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
+WORDS = {
+    w: i
+    for i, w in enumerate(
+        ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    )
+}
 
 
 def shown_number(text: str) -> float:
@@ -124,11 +138,17 @@ def test_pdf_has_pages_charts_and_headline_numbers(built):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
     assert pages > 1
-    text = " ".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                                   text=True, check=True).stdout.split())
+    text = " ".join(
+        subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
     facts = json.loads((out / "facts.json").read_text())
-    for value in (facts["personnel"]["deployed_total"], facts["personnel"]["pledged_total"],
-                  facts["displacement"]["idps"]):
+    for value in (
+        facts["personnel"]["deployed_total"],
+        facts["personnel"]["pledged_total"],
+        facts["displacement"]["idps"],
+    ):
         assert f"{value:,}" in text, value
     # The charts are in the PDF as drawings: each chart's own title text is there.
     for spec in sorted((out / "figures").glob("*.vl.json")):

@@ -49,14 +49,29 @@ def injected(tmp_path_factory: pytest.TempPathFactory) -> Path:
     raw = root / "data/raw"
     # Sources behind figures the report certainly uses (Kenya's pledge, Jamaica's arrival).
     s1, s2 = used_source_ids(root, ["PLG-002", "DEP-007"])
-    set_cells(raw / "sources.csv", "source_id", {
-        s1: {"outlet": f"Evil {SCRIPT} Outlet", "title": IMG, "url": "javascript:window.__pwned='url'"},
-        s2: {"outlet": f"Close {CLOSE}", "title": MD_LINK,
-             "url": "data:text/html,<script>window.__pwned='data'</script>"},
-    })
-    set_cells(raw / "decisions.csv", "decision_id", {
-        "D01": {"reasoning": f"{IMG} {MD_LINK} {CLOSE}", "topic": BOLD},
-    })
+    set_cells(
+        raw / "sources.csv",
+        "source_id",
+        {
+            s1: {
+                "outlet": f"Evil {SCRIPT} Outlet",
+                "title": IMG,
+                "url": "javascript:window.__pwned='url'",
+            },
+            s2: {
+                "outlet": f"Close {CLOSE}",
+                "title": MD_LINK,
+                "url": "data:text/html,<script>window.__pwned='data'</script>",
+            },
+        },
+    )
+    set_cells(
+        raw / "decisions.csv",
+        "decision_id",
+        {
+            "D01": {"reasoning": f"{IMG} {MD_LINK} {CLOSE}", "topic": BOLD},
+        },
+    )
     set_cells(raw / "claims.csv", "claim_id", {"C01": {"claim_text": f"{BOLD} {SCRIPT}"}})
     set_cells(raw / "mss/figures.csv", "figure_id", {"DEP-007": {"note": CLOSE}})
     run_build(root)
@@ -71,8 +86,13 @@ def test_no_injected_script_runs_and_no_injected_element_exists(injected, tmp_pa
     assert page.external_requests == []
     assert page.errors == []
     assert page.pwned is None
-    for selector in ("#injected-img", "#injected-bold", "a[href^='javascript:']",
-                     "a[href^='data:']", "img[onerror]"):
+    for selector in (
+        "#injected-img",
+        "#injected-bold",
+        "a[href^='javascript:']",
+        "a[href^='data:']",
+        "img[onerror]",
+    ):
         assert page.count(selector) == 0, selector
     # The strings are shown as text, literally.
     assert "<script>window.__pwned" in page.text

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime as dt
-import fnmatch
 import hashlib
 import json
 import os
@@ -43,8 +42,17 @@ BUILDS_DIR = ".builds"
 FAILED_DIR = ".failed"  # executed notebooks of the last failed build, for inspection
 PARTIAL = ".partial"
 VERSIONED_PACKAGES = (
-    "polars", "altair", "vl-convert-python", "dataframely", "papermill", "nbconvert",
-    "nbclient", "ipykernel", "pycountry", "fastexcel", "jsonschema",
+    "polars",
+    "altair",
+    "vl-convert-python",
+    "dataframely",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "pycountry",
+    "fastexcel",
+    "jsonschema",
 )
 
 
@@ -109,8 +117,9 @@ class StepResult:
     outputs: dict[str, str] = field(default_factory=dict)  # build-relative path -> sha256
 
 
-def notebook_parameters(step: Step, params: Params, root: Path, out_dir: Path,
-                        previous: Path | None) -> dict[str, Any]:
+def notebook_parameters(
+    step: Step, params: Params, root: Path, out_dir: Path, previous: Path | None
+) -> dict[str, Any]:
     values: dict[str, Any] = {
         "as_of": params.as_of,
         "raw_dir": str(root / "data" / "raw"),
@@ -132,8 +141,9 @@ def check_injection_safe(parameters: dict[str, Any]) -> None:
         except (ValueError, SyntaxError):
             back = object()
         if back != value:
-            raise InputError("parameters", f"value of {name} cannot be passed safely",
-                             found=repr(value))
+            raise InputError(
+                "parameters", f"value of {name} cannot be passed safely", found=repr(value)
+            )
 
 
 def declared_parameters(notebook: Path) -> set[str]:
@@ -143,15 +153,18 @@ def declared_parameters(notebook: Path) -> set[str]:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             tree = ast.parse("".join(cell.get("source", "")))
             return {
-                t.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
+                t.id
+                for node in tree.body
+                if isinstance(node, ast.Assign | ast.AnnAssign)
                 for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
                 if isinstance(t, ast.Name)
             }
     raise BuildError(f"{notebook}: no cell is tagged 'parameters'")
 
 
-def step_key(step: Step, root: Path, params: Params, code_hash: str,
-             upstream: dict[str, StepResult]) -> tuple[str, dict[str, str]]:
+def step_key(
+    step: Step, root: Path, params: Params, code_hash: str, upstream: dict[str, StepResult]
+) -> tuple[str, dict[str, str]]:
     """The content hash that decides whether a step must run again.
 
     The report's ``previous_dir`` (the build it compares with for "what changed") is left out
@@ -163,12 +176,14 @@ def step_key(step: Step, root: Path, params: Params, code_hash: str,
             inputs[f] = sha256_file(root / f)
     upstream_outputs = {
         f"{name}:{path}": digest
-        for name in step.after for path, digest in sorted(upstream[name].outputs.items())
+        for name in step.after
+        for path, digest in sorted(upstream[name].outputs.items())
     }
     payload = {
         "notebook": sha256_file(root / step.notebook),
-        "parameters": {k: v for k, v in params.for_manifest().items()
-                       if k in step.parameters},  # previous_dir is not one of these
+        "parameters": {
+            k: v for k, v in params.for_manifest().items() if k in step.parameters
+        },  # previous_dir is not one of these
         "inputs": inputs,
         "upstream": upstream_outputs,
         "code": code_hash,
@@ -228,16 +243,21 @@ def run_notebook(step: Step, root: Path, build_dir: Path, parameters: dict[str, 
             raise BuildError(f"{evalue} [while running {where}]", input_error=True) from None
         raise BuildError(
             f"{where} failed: {exc.ename}: {evalue}\n"
-            f"  The notebook with the full traceback: {kept.relative_to(root)}") from None
+            f"  The notebook with the full traceback: {kept.relative_to(root)}"
+        ) from None
 
 
 def git_commit(root: Path) -> str | None:
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "notebooks", "src",
-                                "data/raw", "params.yaml"], cwd=root, capture_output=True,
-                               text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "notebooks", "src", "data/raw", "params.yaml"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
     return head + ("-dirty" if dirty else "")
@@ -322,9 +342,11 @@ def build(root: Path, params: Params, label: str, *, force: bool = False) -> Pat
     old = previous_manifest(previous)
     old_steps = {s["name"]: s for s in old.get("steps", [])}
     code_hash = package_hash()
-    log(f"parameters: as_of={params.as_of}"
+    log(
+        f"parameters: as_of={params.as_of}"
         + ("" if params.as_of_given else " (newest publication date in data/raw)")
-        + (f", {len(params.dtm_files)} DTM file(s)" if params.dtm_files else ""))
+        + (f", {len(params.dtm_files)} DTM file(s)" if params.dtm_files else "")
+    )
 
     for step in STEPS:  # unknown or missing parameter names fail before anything runs
         declared = declared_parameters(root / step.notebook)
@@ -355,9 +377,16 @@ def build(root: Path, params: Params, label: str, *, force: bool = False) -> Pat
     return final
 
 
-def _run_steps(root: Path, params: Params, staging: Path, previous: Path | None,
-               old_steps: dict[str, Any], code_hash: str, force: bool,
-               log: Log) -> dict[str, StepResult]:
+def _run_steps(
+    root: Path,
+    params: Params,
+    staging: Path,
+    previous: Path | None,
+    old_steps: dict[str, Any],
+    code_hash: str,
+    force: bool,
+    log: Log,
+) -> dict[str, StepResult]:
     results: dict[str, StepResult] = {}
     pending = list(STEPS)
     while pending:
@@ -368,14 +397,19 @@ def _run_steps(root: Path, params: Params, staging: Path, previous: Path | None,
         to_run = []
         for step, key, _inputs in keyed:
             old = old_steps.get(step.name, {})
-            reusable = (not force and previous is not None and old.get("key") == key
-                        and (previous / "notebooks" / Path(step.notebook).name).exists())
+            reusable = (
+                not force
+                and previous is not None
+                and old.get("key") == key
+                and (previous / "notebooks" / Path(step.notebook).name).exists()
+            )
             if reusable:
                 for rel in [f"notebooks/{Path(step.notebook).name}", *step.outputs]:
                     if (previous / rel).exists():
                         copy_tree_item(previous / rel, staging / rel)
-                results[step.name] = StepResult(step.name, step.notebook, key, "reused", 0.0,
-                                                output_hashes(staging, step))
+                results[step.name] = StepResult(
+                    step.name, step.notebook, key, "reused", 0.0, output_hashes(staging, step)
+                )
                 log(f"{step.name}: unchanged, reused ({Path(step.notebook).name})")
             else:
                 to_run.append((step, key))
@@ -389,8 +423,9 @@ def _run_steps(root: Path, params: Params, staging: Path, previous: Path | None,
             run_notebook(step, root, staging, parameters)
             took = time.perf_counter() - began
             log(f"{step.name}: done in {took:.1f}s")
-            return StepResult(step.name, step.notebook, key, "ran", round(took, 2),
-                              output_hashes(staging, step))
+            return StepResult(
+                step.name, step.notebook, key, "ran", round(took, 2), output_hashes(staging, step)
+            )
 
         if len(to_run) > 1:
             with ThreadPoolExecutor(max_workers=2) as pool:
@@ -403,40 +438,67 @@ def _run_steps(root: Path, params: Params, staging: Path, previous: Path | None,
     return results
 
 
-def _render(root: Path, staging: Path, previous: Path | None, old: dict[str, Any],
-            results: dict[str, StepResult], force: bool, log: Log) -> dict[str, Any]:
+def _render(
+    root: Path,
+    staging: Path,
+    previous: Path | None,
+    old: dict[str, Any],
+    results: dict[str, StepResult],
+    force: bool,
+    log: Log,
+) -> dict[str, Any]:
     from haiti_report.render import TEMPLATES, find_chromium, render, renderer_name
 
-    notebook = staging / "notebooks" / Path(
-        next(s.notebook for s in STEPS if s.name == REPORT_STEP)).name
+    notebook = (
+        staging / "notebooks" / Path(next(s.notebook for s in STEPS if s.name == REPORT_STEP)).name
+    )
     template_hash = sha256_text("".join(sha256_file(p) for p in files_under(TEMPLATES)))
-    key = sha256_text(json.dumps({
-        "notebook_key": results[REPORT_STEP].key,
-        "templates": template_hash,
-        "renderer": renderer_name(),
-        "chromium": find_chromium() is not None,
-    }, sort_keys=True))
+    key = sha256_text(
+        json.dumps(
+            {
+                "notebook_key": results[REPORT_STEP].key,
+                "templates": template_hash,
+                "renderer": renderer_name(),
+                "chromium": find_chromium() is not None,
+            },
+            sort_keys=True,
+        )
+    )
     old_render = old.get("render", {})
-    if (not force and previous is not None and old_render.get("key") == key
-            and (previous / "report.html").exists()):
+    if (
+        not force
+        and previous is not None
+        and old_render.get("key") == key
+        and (previous / "report.html").exists()
+    ):
         for name in ("report.html", "report.pdf"):
             if (previous / name).exists():
                 copy_tree_item(previous / name, staging / name)
-        log("render: unchanged, reused report.html" +
-            (" and report.pdf" if (previous / "report.pdf").exists() else ""))
+        log(
+            "render: unchanged, reused report.html"
+            + (" and report.pdf" if (previous / "report.pdf").exists() else "")
+        )
         return {**old_render, "status": "reused", "duration_s": 0.0}
     began = time.perf_counter()
     log(f"render: {renderer_name()}")
     result = render(notebook, staging)
     took = time.perf_counter() - began
-    log(f"render: report.html{' and report.pdf' if result.pdf else ''} in {took:.1f}s"
-        + ("" if result.pdf else f" ({result.pdf_note})"))
-    return {"key": key, "status": "ran", "renderer": result.renderer,
-            "pdf": result.pdf_note, "duration_s": round(took, 2)}
+    log(
+        f"render: report.html{' and report.pdf' if result.pdf else ''} in {took:.1f}s"
+        + ("" if result.pdf else f" ({result.pdf_note})")
+    )
+    return {
+        "key": key,
+        "status": "ran",
+        "renderer": result.renderer,
+        "pdf": result.pdf_note,
+        "duration_s": round(took, 2),
+    }
 
 
-def _write_data_package_and_changes(root: Path, staging: Path, previous: Path | None,
-                                    log: Log) -> None:
+def _write_data_package_and_changes(
+    root: Path, staging: Path, previous: Path | None, log: Log
+) -> None:
     """datapackage.json (Frictionless) and changes.json (what changed since the build this one
     replaces), then the summary of the changes on the console."""
     from haiti_report.changes import FILENAME, format_changes
@@ -451,9 +513,15 @@ def _write_data_package_and_changes(root: Path, staging: Path, previous: Path | 
         print(format_changes(json.loads(changes.read_text(encoding="utf-8"))), flush=True)
 
 
-def _write_manifest(root: Path, staging: Path, label: str, params: Params,
-                    results: dict[str, StepResult], render_info: dict[str, Any],
-                    log: Log) -> None:
+def _write_manifest(
+    root: Path,
+    staging: Path,
+    label: str,
+    params: Params,
+    results: dict[str, StepResult],
+    render_info: dict[str, Any],
+    log: Log,
+) -> None:
     inputs: dict[str, str] = {}
     for step in STEPS:
         for path in expand_inputs(root, step.inputs):
@@ -473,25 +541,36 @@ def _write_manifest(root: Path, staging: Path, label: str, params: Params,
         "render": render_info,
         "inputs": dict(sorted(inputs.items())),
         "steps": [
-            {"name": r.name, "notebook": r.notebook, "key": r.key, "status": r.status,
-             "duration_s": r.duration_s}
+            {
+                "name": r.name,
+                "notebook": r.notebook,
+                "key": r.key,
+                "status": r.status,
+                "duration_s": r.duration_s,
+            }
             for r in (results[s.name] for s in STEPS)
         ],
         "package_versions": package_versions(),
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
-                                           encoding="utf-8")
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     log("manifest.json written")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m haiti_report.build", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m haiti_report.build",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--as-of", help="ISO date; only figures published by then count")
-    parser.add_argument("--dtm-file", action="append", dest="dtm_files",
-                        help="an extra IOM DTM file (repeatable)")
-    parser.add_argument("--label", help="build folder name under reports/ "
-                        "(default: latest, or the as-of date when one is given)")
+    parser.add_argument(
+        "--dtm-file", action="append", dest="dtm_files", help="an extra IOM DTM file (repeatable)"
+    )
+    parser.add_argument(
+        "--label",
+        help="build folder name under reports/ "
+        "(default: latest, or the as-of date when one is given)",
+    )
     parser.add_argument("--force", action="store_true", help="re-run every notebook")
     parser.add_argument("--root", type=Path, default=None, help="project root (default: cwd)")
     args = parser.parse_args(argv)

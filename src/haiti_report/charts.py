@@ -38,8 +38,7 @@ THEME = "haiti_report"
 FONT = "Liberation Sans, DejaVu Sans, Arial, Helvetica, sans-serif"
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Black is kept for annotations, not series.
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-             "#000000")
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 GREY = "#6b6b6b"
 INK = "#222222"
 WIDTH = 620
@@ -59,11 +58,19 @@ _ALL_DONORS = re.compile(r"trust fund|all donors|total|all contributors", re.IGN
 
 # --- house style ---------------------------------------------------------------------------
 
+
 def _theme() -> alt.theme.ThemeConfig:
     axis = {
-        "labelFont": FONT, "titleFont": FONT, "labelFontSize": 12, "titleFontSize": 12,
-        "titleFontWeight": "normal", "titleColor": INK, "labelColor": INK,
-        "gridColor": "#e6e6e6", "domainColor": "#888888", "tickColor": "#888888",
+        "labelFont": FONT,
+        "titleFont": FONT,
+        "labelFontSize": 12,
+        "titleFontSize": 12,
+        "titleFontWeight": "normal",
+        "titleColor": INK,
+        "labelColor": INK,
+        "gridColor": "#e6e6e6",
+        "domainColor": "#888888",
+        "tickColor": "#888888",
     }
     return {
         "config": {
@@ -71,18 +78,38 @@ def _theme() -> alt.theme.ThemeConfig:
             "background": "white",
             "padding": {"left": 8, "right": 16, "top": 8, "bottom": 8},
             "view": {"stroke": None, "continuousWidth": WIDTH, "continuousHeight": 300},
-            "title": {"font": FONT, "fontSize": 17, "fontWeight": "bold", "color": INK,
-                      "anchor": "start", "subtitleFont": FONT, "subtitleFontSize": 13,
-                      "subtitleColor": "#444444", "offset": 12, "subtitlePadding": 6},
+            "title": {
+                "font": FONT,
+                "fontSize": 17,
+                "fontWeight": "bold",
+                "color": INK,
+                "anchor": "start",
+                "subtitleFont": FONT,
+                "subtitleFontSize": 13,
+                "subtitleColor": "#444444",
+                "offset": 12,
+                "subtitlePadding": 6,
+            },
             "axis": axis,
             "axisX": {"grid": False},
             "axisQuantitative": {"format": NUMBER},
             "axisTemporal": {"format": DATE_AXIS, "labelAngle": 0, "tickCount": "month"},
-            "legend": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 12,
-                       "titleFontSize": 12, "titleFontWeight": "normal", "orient": "top",
-                       "labelLimit": 260, "symbolType": "square"},
-            "header": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 12,
-                       "titleFontSize": 12},
+            "legend": {
+                "labelFont": FONT,
+                "titleFont": FONT,
+                "labelFontSize": 12,
+                "titleFontSize": 12,
+                "titleFontWeight": "normal",
+                "orient": "top",
+                "labelLimit": 260,
+                "symbolType": "square",
+            },
+            "header": {
+                "labelFont": FONT,
+                "titleFont": FONT,
+                "labelFontSize": 12,
+                "titleFontSize": 12,
+            },
             "text": {"font": FONT, "fontSize": 11, "color": INK},
             "range": {"category": list(OKABE_ITO)},
             "numberFormat": NUMBER,
@@ -105,6 +132,7 @@ use_house_style()
 
 # --- helpers -------------------------------------------------------------------------------
 
+
 def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
@@ -120,19 +148,26 @@ def plain(frame: pl.DataFrame) -> pl.DataFrame:
     """Enum/categorical columns (as schema validation makes them) as plain strings, so tables
     validated in memory and tables read back from CSV behave the same."""
     return frame.with_columns(
-        pl.col(c).cast(pl.String) for c, t in frame.schema.items()
-        if isinstance(t, (pl.Enum, pl.Categorical)))
+        pl.col(c).cast(pl.String)
+        for c, t in frame.schema.items()
+        if isinstance(t, (pl.Enum, pl.Categorical))
+    )
 
 
 def _chart(frame: pl.DataFrame, **kwargs: Any) -> alt.Chart:
     return alt.Chart(_for_vega(frame), **kwargs)
 
 
-def _x_time(field: str = "date", title: str | None = None, span: Sequence[str] | None = None,
-            **axis: Any) -> alt.X:
+def _x_time(
+    field: str = "date", title: str | None = None, span: Sequence[str] | None = None, **axis: Any
+) -> alt.X:
     scale = alt.Scale(type="utc", **({"domain": list(span)} if span else {}))
-    return alt.X(f"{field}:T", title=title, scale=scale,
-                 axis=alt.Axis(format=DATE_AXIS, formatType="utc", **axis))
+    return alt.X(
+        f"{field}:T",
+        title=title,
+        scale=scale,
+        axis=alt.Axis(format=DATE_AXIS, formatType="utc", **axis),
+    )
 
 
 def _tip_date(field: str = "date", title: str = "Date") -> alt.Tooltip:
@@ -151,9 +186,18 @@ def _sources_of(frame: pl.DataFrame, column: str = "source_id") -> list[str]:
     return [i for cell in frame[column].drop_nulls().to_list() for i in split_ids(cell)]
 
 
-def finish(core: alt.TopLevelMixin | alt.Chart, *, title: str, subtitle: str, alt_text: str,
-           source_ids: Iterable[str], sources: pl.DataFrame, notes: Sequence[str] = (),
-           width: int = WIDTH, dtm_files: bool = False) -> alt.VConcatChart:
+def finish(
+    core: alt.TopLevelMixin | alt.Chart,
+    *,
+    title: str,
+    subtitle: str,
+    alt_text: str,
+    source_ids: Iterable[str],
+    sources: pl.DataFrame,
+    notes: Sequence[str] = (),
+    width: int = WIDTH,
+    dtm_files: bool = False,
+) -> alt.VConcatChart:
     """Give a chart its title (the finding), subtitle (what is measured), description (alt
     text) and one footer: the generated source line, then any notes.
 
@@ -172,12 +216,24 @@ def finish(core: alt.TopLevelMixin | alt.Chart, *, title: str, subtitle: str, al
     lines = wrap(line, chars)
     for note in notes:
         lines += wrap(f"Note: {note}", chars)
-    footer = alt.Chart(alt.Data(values=[{"footer": 1}])).mark_text(
-        text=lines, align="left", baseline="top", x=0, y=0, fontSize=11, color="#444444",
-        lineHeight=15,
-    ).properties(width=width, height=15 * len(lines))
+    footer = (
+        alt.Chart(alt.Data(values=[{"footer": 1}]))
+        .mark_text(
+            text=lines,
+            align="left",
+            baseline="top",
+            x=0,
+            y=0,
+            fontSize=11,
+            color="#444444",
+            lineHeight=15,
+        )
+        .properties(width=width, height=15 * len(lines))
+    )
     return alt.vconcat(
-        core, footer, spacing=10,
+        core,
+        footer,
+        spacing=10,
         title=alt.Title(wrap(title, 68), subtitle=wrap(subtitle, 90), anchor="start"),
         description=alt_text,
     )
@@ -190,22 +246,28 @@ def footer_lines(chart: alt.TopLevelMixin) -> list[str]:
 
 
 def _country_order(frame: pl.DataFrame, value: str) -> list[str]:
-    ranked = frame.group_by("country").agg(pl.col(value).max()).sort(
-        [value, "country"], descending=[True, False], nulls_last=True)
+    ranked = (
+        frame.group_by("country")
+        .agg(pl.col(value).max())
+        .sort([value, "country"], descending=[True, False], nulls_last=True)
+    )
     return ranked["country"].to_list()
 
 
 def _colour_scale(countries: Sequence[str]) -> alt.Scale:
     palette = [c for c in OKABE_ITO if c != "#000000"]
-    colours = [GREY if name == OTHER else palette[i % len(palette)]
-               for i, name in enumerate(countries)]
+    colours = [
+        GREY if name == OTHER else palette[i % len(palette)] for i, name in enumerate(countries)
+    ]
     return alt.Scale(domain=list(countries), range=colours)
 
 
 # --- a. pledged vs deployed ----------------------------------------------------------------
 
-def pledged_vs_deployed(pvd: pl.DataFrame, sources: pl.DataFrame, *, as_of: str | dt.date
-                        ) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
+
+def pledged_vs_deployed(
+    pvd: pl.DataFrame, sources: pl.DataFrame, *, as_of: str | dt.date
+) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
     """Dumbbell per country: personnel pledged (hollow) and in Haiti (filled) on ``as_of``.
 
     A pledge made without a number is labelled "pledged, number unspecified", never zero. A
@@ -214,32 +276,62 @@ def pledged_vs_deployed(pvd: pl.DataFrame, sources: pl.DataFrame, *, as_of: str 
     pvd = plain(pvd)
     if "counted_in_total" not in pvd.columns:
         pvd = pvd.with_columns(pl.col("pledged").is_not_null().alias("counted_in_total"))
-    base = pvd.with_columns(
-        pl.when(pl.col("pledged").is_null() & pl.col("pledge_figure_ids").is_not_null())
-        .then(pl.lit("unspecified")).when(pl.col("pledged").is_null()).then(pl.lit("none"))
-        .when(~pl.col("counted_in_total")).then(pl.lit("not counted"))
-        .otherwise(pl.lit("number")).alias("pledge_kind"),
-        pl.col("pledged_as_written").fill_null("").alias("pledged_as_written"),
-    ).with_columns(
-        pl.when(pl.col("pledged").is_not_null()).then(
-            pl.struct("pledged", "pledged_qualifier", "pledged_high").map_elements(
-                lambda s: prose.reported(s["pledged"], s["pledged_qualifier"],
-                                         high=s["pledged_high"]), return_dtype=pl.String))
-        .when(pl.col("pledge_kind") == "unspecified").then(pl.lit("unspecified"))
-        .otherwise(pl.lit("no pledge on record")).alias("pledged_label"),
-    ).with_columns(
-        pl.when(pl.col("pledge_kind") == "not counted")
-        .then(pl.col("pledged_label") + " (single low-confidence report, not in total)")
-        .otherwise(pl.col("pledged_label")).alias("pledged_label"),
-        pl.col("pledge_kind").replace_strict(
-            {"number": 0, "not counted": 1, "unspecified": 2, "none": 3}).alias("_rank"),
-    ).sort(["_rank", "pledged", "deployed", "country"], descending=[False, True, True, False],
-           nulls_last=True)
+    base = (
+        pvd.with_columns(
+            pl.when(pl.col("pledged").is_null() & pl.col("pledge_figure_ids").is_not_null())
+            .then(pl.lit("unspecified"))
+            .when(pl.col("pledged").is_null())
+            .then(pl.lit("none"))
+            .when(~pl.col("counted_in_total"))
+            .then(pl.lit("not counted"))
+            .otherwise(pl.lit("number"))
+            .alias("pledge_kind"),
+            pl.col("pledged_as_written").fill_null("").alias("pledged_as_written"),
+        )
+        .with_columns(
+            pl.when(pl.col("pledged").is_not_null())
+            .then(
+                pl.struct("pledged", "pledged_qualifier", "pledged_high").map_elements(
+                    lambda s: prose.reported(
+                        s["pledged"], s["pledged_qualifier"], high=s["pledged_high"]
+                    ),
+                    return_dtype=pl.String,
+                )
+            )
+            .when(pl.col("pledge_kind") == "unspecified")
+            .then(pl.lit("unspecified"))
+            .otherwise(pl.lit("no pledge on record"))
+            .alias("pledged_label"),
+        )
+        .with_columns(
+            pl.when(pl.col("pledge_kind") == "not counted")
+            .then(pl.col("pledged_label") + " (single low-confidence report, not in total)")
+            .otherwise(pl.col("pledged_label"))
+            .alias("pledged_label"),
+            pl.col("pledge_kind")
+            .replace_strict({"number": 0, "not counted": 1, "unspecified": 2, "none": 3})
+            .alias("_rank"),
+        )
+        .sort(
+            ["_rank", "pledged", "deployed", "country"],
+            descending=[False, True, True, False],
+            nulls_last=True,
+        )
+    )
     order = base["country"].to_list()
     data = base.select(
-        pl.lit("country").alias("layer"), "iso3", "country", "pledged", "pledged_label",
-        "pledged_as_written", "pledge_kind", "counted_in_total", "deployed", "deployed_peak",
-        "first_arrival", "source_ids",
+        pl.lit("country").alias("layer"),
+        "iso3",
+        "country",
+        "pledged",
+        "pledged_label",
+        "pledged_as_written",
+        "pledge_kind",
+        "counted_in_total",
+        "deployed",
+        "deployed_peak",
+        "first_arrival",
+        "source_ids",
     )
     counted = base.filter(pl.col("pledge_kind") == "number")
     pledged_total = int(counted["pledged"].sum() or 0)
@@ -249,66 +341,117 @@ def pledged_vs_deployed(pvd: pl.DataFrame, sources: pl.DataFrame, *, as_of: str 
     n_unspecified = base.filter(pl.col("pledge_kind") == "unspecified").height
     n_uncounted = base.filter(pl.col("pledge_kind") == "not counted").height
     when = prose.date(_as_date(as_of))
-    title = (f"By {when}, {prose.number(deployed_total)} personnel were in Haiti, "
-             f"{prose.share(deployed_total, pledged_total)} of the {prose.number(pledged_total)} "
-             f"pledged; {n_sent} of {n_pledging} pledging countries had sent anyone")
-    subtitle = ("Police and soldiers pledged to the mission (hollow orange circle) and in "
-                f"Haiti on {when} (filled blue circle), by country")
+    title = (
+        f"By {when}, {prose.number(deployed_total)} personnel were in Haiti, "
+        f"{prose.share(deployed_total, pledged_total)} of the {prose.number(pledged_total)} "
+        f"pledged; {n_sent} of {n_pledging} pledging countries had sent anyone"
+    )
+    subtitle = (
+        "Police and soldiers pledged to the mission (hollow orange circle) and in "
+        f"Haiti on {when} (filled blue circle), by country"
+    )
     height = max(120, 24 * len(order))
     y = alt.Y("country:N", sort=order, title=None, axis=alt.Axis(labelLimit=200))
-    tips = [alt.Tooltip("country:N", title="Country"),
-            alt.Tooltip("pledged_label:N", title="Pledged"),
-            alt.Tooltip("pledged_as_written:N", title="Pledge as reported"),
-            _tip_number("deployed", "In Haiti"),
-            _tip_number("deployed_peak", "Peak in Haiti"),
-            _tip_date("first_arrival", "First arrival")]
+    tips = [
+        alt.Tooltip("country:N", title="Country"),
+        alt.Tooltip("pledged_label:N", title="Pledged"),
+        alt.Tooltip("pledged_as_written:N", title="Pledge as reported"),
+        _tip_number("deployed", "In Haiti"),
+        _tip_number("deployed_peak", "Peak in Haiti"),
+        _tip_date("first_arrival", "First arrival"),
+    ]
     vega = _chart(data)
     xmax = max(int(base["pledged"].max() or 0), int(base["deployed"].max() or 0), 1)
     scale = alt.Scale(domain=[0, xmax * 1.35], nice=False)
-    x = alt.X("value:Q", title="Personnel", scale=scale,
-              axis=alt.Axis(format=NUMBER, orient="top", values=_nice_ticks(xmax)))
+    x = alt.X(
+        "value:Q",
+        title="Personnel",
+        scale=scale,
+        axis=alt.Axis(format=NUMBER, orient="top", values=_nice_ticks(xmax)),
+    )
     has_number = "datum.pledged != null"
-    rule = vega.transform_filter(has_number).mark_rule(
-        color="#9a9a9a", strokeWidth=2).encode(
-        y=y, x=alt.X("deployed:Q", scale=scale), x2="pledged:Q", tooltip=tips)
-    pledged_pt = vega.transform_filter(has_number).transform_calculate(
-        value="datum.pledged").mark_point(size=110, strokeWidth=2, opacity=1, filled=False
-                                          ).encode(
-        y=y, x=x, tooltip=tips,
-        color=alt.Color("pledge_kind:N", legend=None, scale=alt.Scale(
-            domain=["number", "not counted"], range=[OKABE_ITO[1], "#aaaaaa"])))
-    deployed_pt = vega.transform_calculate(value="datum.deployed").mark_circle(
-        size=110, color=OKABE_ITO[0], opacity=1).encode(y=y, x=x, tooltip=tips)
-    words = vega.transform_filter("datum.pledged == null").transform_calculate(
-        value="datum.deployed",
-        text="datum.pledge_kind == 'unspecified' ? 'pledged, number unspecified' "
-             ": 'no pledge on record'").mark_text(
-        align="left", dx=10, fontStyle="italic", color=GREY).encode(
-        y=y, x=x, text="text:N", tooltip=tips)
-    labels = vega.transform_filter(has_number).transform_calculate(
-        value="max(datum.pledged, datum.deployed)",
-        text="datum.pledge_kind == 'not counted' ? format(datum.pledged, ',') + ' (not in total)'"
-             " : datum.pledged_label").mark_text(align="left", dx=9, color=INK).encode(
-        y=y, x=x, text="text:N", tooltip=tips)
-    core = alt.layer(rule, pledged_pt, deployed_pt, labels, words
-                     ).properties(width=WIDTH - 180, height=height)
+    rule = (
+        vega.transform_filter(has_number)
+        .mark_rule(color="#9a9a9a", strokeWidth=2)
+        .encode(y=y, x=alt.X("deployed:Q", scale=scale), x2="pledged:Q", tooltip=tips)
+    )
+    pledged_pt = (
+        vega.transform_filter(has_number)
+        .transform_calculate(value="datum.pledged")
+        .mark_point(size=110, strokeWidth=2, opacity=1, filled=False)
+        .encode(
+            y=y,
+            x=x,
+            tooltip=tips,
+            color=alt.Color(
+                "pledge_kind:N",
+                legend=None,
+                scale=alt.Scale(domain=["number", "not counted"], range=[OKABE_ITO[1], "#aaaaaa"]),
+            ),
+        )
+    )
+    deployed_pt = (
+        vega.transform_calculate(value="datum.deployed")
+        .mark_circle(size=110, color=OKABE_ITO[0], opacity=1)
+        .encode(y=y, x=x, tooltip=tips)
+    )
+    words = (
+        vega.transform_filter("datum.pledged == null")
+        .transform_calculate(
+            value="datum.deployed",
+            text="datum.pledge_kind == 'unspecified' ? 'pledged, number unspecified' "
+            ": 'no pledge on record'",
+        )
+        .mark_text(align="left", dx=10, fontStyle="italic", color=GREY)
+        .encode(y=y, x=x, text="text:N", tooltip=tips)
+    )
+    labels = (
+        vega.transform_filter(has_number)
+        .transform_calculate(
+            value="max(datum.pledged, datum.deployed)",
+            text="datum.pledge_kind == 'not counted'"
+            " ? format(datum.pledged, ',') + ' (not in total)' : datum.pledged_label",
+        )
+        .mark_text(align="left", dx=9, color=INK)
+        .encode(y=y, x=x, text="text:N", tooltip=tips)
+    )
+    core = alt.layer(rule, pledged_pt, deployed_pt, labels, words).properties(
+        width=WIDTH - 180, height=height
+    )
     notes = []
     if n_unspecified:
-        notes.append(f"{prose.plural(n_unspecified, 'country', 'countries')} pledged personnel "
-                     "without giving a number; they are not counted in the pledged total.")
+        notes.append(
+            f"{prose.plural(n_unspecified, 'country', 'countries')} pledged personnel "
+            "without giving a number; they are not counted in the pledged total."
+        )
     if n_uncounted:
-        notes.append(f"{prose.plural(n_uncounted, 'pledge')} reported only by a single "
-                     "low-confidence source (grey) are listed but not counted in the total.")
-    notes.append("Pledged: each country's latest pledge with a number; qualifiers such as "
-                 "'about' are the source's.")
-    alt_text = (f"Dot chart comparing, for {len(order)} countries, the personnel each pledged "
-                f"with the personnel in Haiti on {when}. In total {prose.number(pledged_total)} "
-                f"were pledged and {prose.number(deployed_total)} were in Haiti. "
-                + "; ".join(f"{r['country']}: pledged {r['pledged_label']}, in Haiti "
-                            f"{prose.number(r['deployed'])}" for r in base.iter_rows(named=True))
-                + ".")
-    chart = finish(core, title=title, subtitle=subtitle, alt_text=alt_text,
-                   source_ids=_sources_of(data, "source_ids"), sources=sources, notes=notes)
+        notes.append(
+            f"{prose.plural(n_uncounted, 'pledge')} reported only by a single "
+            "low-confidence source (grey) are listed but not counted in the total."
+        )
+    notes.append(
+        "Pledged: each country's latest pledge with a number; qualifiers such as "
+        "'about' are the source's."
+    )
+    alt_text = (
+        f"Dot chart comparing, for {len(order)} countries, the personnel each pledged "
+        f"with the personnel in Haiti on {when}. In total {prose.number(pledged_total)} "
+        f"were pledged and {prose.number(deployed_total)} were in Haiti. "
+        + "; ".join(
+            f"{r['country']}: pledged {r['pledged_label']}, in Haiti {prose.number(r['deployed'])}"
+            for r in base.iter_rows(named=True)
+        )
+        + "."
+    )
+    chart = finish(
+        core,
+        title=title,
+        subtitle=subtitle,
+        alt_text=alt_text,
+        source_ids=_sources_of(data, "source_ids"),
+        sources=sources,
+        notes=notes,
+    )
     return chart, data, alt_text
 
 
@@ -322,8 +465,10 @@ def _nice_ticks(top: int) -> list[int]:
 
 # --- b. personnel over time ----------------------------------------------------------------
 
-def presence_grid(timeline: pl.DataFrame, as_of: str | dt.date, *,
-                  max_series: int = MAX_SERIES) -> pl.DataFrame:
+
+def presence_grid(
+    timeline: pl.DataFrame, as_of: str | dt.date, *, max_series: int = MAX_SERIES
+) -> pl.DataFrame:
     """Personnel in Haiti by country on every date anything changed (and on ``as_of``), with
     countries beyond the ``max_series`` largest summed as "Other countries". One row per
     (date, series); ``source_id`` lists the arrivals/departures behind the count."""
@@ -331,31 +476,54 @@ def presence_grid(timeline: pl.DataFrame, as_of: str | dt.date, *,
     # The timeline keeps each day's events in the order they were applied: keep that order.
     tl = plain(timeline).filter(pl.col("date") <= end).sort("date", maintain_order=True)
     if tl.is_empty():
-        return pl.DataFrame(schema={"date": pl.Date, "series": pl.String, "in_haiti": pl.Int64,
-                                    "source_id": pl.String})
+        return pl.DataFrame(
+            schema={
+                "date": pl.Date,
+                "series": pl.String,
+                "in_haiti": pl.Int64,
+                "source_id": pl.String,
+            }
+        )
     # The last event of each country on each day holds its count after that day.
     daily = tl.group_by("date", "iso3", maintain_order=True).agg(
-        pl.col("country").last(), pl.col("in_haiti").last(),
-        pl.col("source_id").str.join("; ").alias("day_sources"))
-    peaks = daily.group_by("country").agg(pl.col("in_haiti").max()).sort(
-        ["in_haiti", "country"], descending=[True, False])
+        pl.col("country").last(),
+        pl.col("in_haiti").last(),
+        pl.col("source_id").str.join("; ").alias("day_sources"),
+    )
+    peaks = (
+        daily.group_by("country")
+        .agg(pl.col("in_haiti").max())
+        .sort(["in_haiti", "country"], descending=[True, False])
+    )
     top = peaks["country"].head(max_series if peaks.height > max_series else peaks.height)
     if peaks.height > max_series:
         top = peaks["country"].head(max_series - 1)
     dates = pl.DataFrame({"date": sorted(set(daily["date"].to_list()) | {end})})
     countries = daily.select("iso3", "country").unique()
-    grid = dates.join(countries, how="cross").join(
-        daily.select("date", "iso3", "in_haiti", "day_sources"), on=["date", "iso3"], how="left"
-    ).sort("iso3", "date").with_columns(
-        pl.col("in_haiti").forward_fill().over("iso3").fill_null(0),
-        pl.col("day_sources").forward_fill().over("iso3"),
-    ).with_columns(
-        pl.when(pl.col("country").is_in(top.to_list())).then(pl.col("country"))
-        .otherwise(pl.lit(OTHER)).alias("series"))
+    grid = (
+        dates.join(countries, how="cross")
+        .join(
+            daily.select("date", "iso3", "in_haiti", "day_sources"), on=["date", "iso3"], how="left"
+        )
+        .sort("iso3", "date")
+        .with_columns(
+            pl.col("in_haiti").forward_fill().over("iso3").fill_null(0),
+            pl.col("day_sources").forward_fill().over("iso3"),
+        )
+        .with_columns(
+            pl.when(pl.col("country").is_in(top.to_list()))
+            .then(pl.col("country"))
+            .otherwise(pl.lit(OTHER))
+            .alias("series")
+        )
+    )
     # Sources: every event of that series up to the date (the count depends on all of them).
     events = tl.with_columns(
-        pl.when(pl.col("country").is_in(top.to_list())).then(pl.col("country"))
-        .otherwise(pl.lit(OTHER)).alias("series"))
+        pl.when(pl.col("country").is_in(top.to_list()))
+        .then(pl.col("country"))
+        .otherwise(pl.lit(OTHER))
+        .alias("series")
+    )
     out = grid.group_by("date", "series").agg(pl.col("in_haiti").sum()).sort("series", "date")
     src = []
     for row in out.iter_rows(named=True):
@@ -364,8 +532,9 @@ def presence_grid(timeline: pl.DataFrame, as_of: str | dt.date, *,
     return out.with_columns(pl.Series("source_id", src, dtype=pl.String)).sort("date", "series")
 
 
-def mandate_marks(mandates: pl.DataFrame, as_of: str | dt.date
-                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def mandate_marks(
+    mandates: pl.DataFrame, as_of: str | dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(levels, events) from the Mandates table, up to ``as_of``.
 
     levels: planning figures and authorised ceilings, each in force from its date to the next
@@ -374,11 +543,18 @@ def mandate_marks(mandates: pl.DataFrame, as_of: str | dt.date
     end = _as_date(as_of)
     m = plain(mandates).filter(pl.col("date") <= end)
     is_level = pl.col("value").is_not_null() & pl.col("measure").str.contains(
-        "(?i)" + _PLAN.pattern + "|" + _CEILING.pattern)
-    raw_levels = m.filter(is_level).with_columns(
-        pl.when(pl.col("measure").str.contains("(?i)" + _CEILING.pattern))
-        .then(pl.lit("ceiling")).otherwise(pl.lit("planning")).alias("kind"),
-    ).sort("date", "figure_id")
+        "(?i)" + _PLAN.pattern + "|" + _CEILING.pattern
+    )
+    raw_levels = (
+        m.filter(is_level)
+        .with_columns(
+            pl.when(pl.col("measure").str.contains("(?i)" + _CEILING.pattern))
+            .then(pl.lit("ceiling"))
+            .otherwise(pl.lit("planning"))
+            .alias("kind"),
+        )
+        .sort("date", "figure_id")
+    )
     # One segment per run of the same level: several reports of "2,500" are one line, whose
     # sources are all of them; a new value (or kind) starts a new segment.
     segments: list[dict[str, Any]] = []
@@ -388,115 +564,223 @@ def mandate_marks(mandates: pl.DataFrame, as_of: str | dt.date
             last["source_id"] += "; " + row["source_id"]
             last["figure_id"] += "; " + row["figure_id"]
             continue
-        segments.append({"date": row["date"], "value": int(row["value"]), "kind": row["kind"],
-                         "label": ("Ceiling" if row["kind"] == "ceiling" else "Planning figure"),
-                         "source_id": row["source_id"], "figure_id": row["figure_id"]})
+        segments.append(
+            {
+                "date": row["date"],
+                "value": int(row["value"]),
+                "kind": row["kind"],
+                "label": ("Ceiling" if row["kind"] == "ceiling" else "Planning figure"),
+                "source_id": row["source_id"],
+                "figure_id": row["figure_id"],
+            }
+        )
     for seg, nxt in zip(segments, [*segments[1:], None], strict=False):
         seg["date_end"] = nxt["date"] if nxt else end
-    levels = pl.DataFrame(segments, schema={
-        "date": pl.Date, "value": pl.Int64, "kind": pl.String, "label": pl.String,
-        "source_id": pl.String, "figure_id": pl.String, "date_end": pl.Date,
-    }).select("date", "date_end", "value", "label", "kind", "source_id", "figure_id")
+    levels = pl.DataFrame(
+        segments,
+        schema={
+            "date": pl.Date,
+            "value": pl.Int64,
+            "kind": pl.String,
+            "label": pl.String,
+            "source_id": pl.String,
+            "figure_id": pl.String,
+            "date_end": pl.Date,
+        },
+    ).select("date", "date_end", "value", "label", "kind", "source_id", "figure_id")
     res = []
     for row in m.sort("date").iter_rows(named=True):
         text = f"{row['label']} {row['measure']} {row['value_as_written'] or ''}"
         found = _RESOLUTION.search(text)
         if found:
-            res.append({"date": row["date"], "label": f"Res. {found.group(1)}",
-                        "source_id": row["source_id"], "figure_id": row["figure_id"]})
-    events = pl.DataFrame(res, schema={"date": pl.Date, "label": pl.String,
-                                       "source_id": pl.String, "figure_id": pl.String})
+            res.append(
+                {
+                    "date": row["date"],
+                    "label": f"Res. {found.group(1)}",
+                    "source_id": row["source_id"],
+                    "figure_id": row["figure_id"],
+                }
+            )
+    events = pl.DataFrame(
+        res,
+        schema={
+            "date": pl.Date,
+            "label": pl.String,
+            "source_id": pl.String,
+            "figure_id": pl.String,
+        },
+    )
     events = events.unique("label", keep="first", maintain_order=True)
     return levels, events
 
 
-def personnel_over_time(timeline: pl.DataFrame, mandates: pl.DataFrame, sources: pl.DataFrame,
-                        *, as_of: str | dt.date) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
+def personnel_over_time(
+    timeline: pl.DataFrame, mandates: pl.DataFrame, sources: pl.DataFrame, *, as_of: str | dt.date
+) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
     end = _as_date(as_of)
     grid = presence_grid(timeline, end)
     levels, events = mandate_marks(mandates, end)
     totals = grid.group_by("date").agg(pl.col("in_haiti").sum()).sort("date")
     first = timeline.filter(pl.col("date") <= end).sort("date").head(1)
     if first.height:
-        events = pl.concat([events, pl.DataFrame({
-            "date": first["date"], "label": ["First arrival"], "source_id": first["source_id"],
-            "figure_id": first["figure_id"]})]).sort("date")
+        events = pl.concat(
+            [
+                events,
+                pl.DataFrame(
+                    {
+                        "date": first["date"],
+                        "label": ["First arrival"],
+                        "source_id": first["source_id"],
+                        "figure_id": first["figure_id"],
+                    }
+                ),
+            ]
+        ).sort("date")
     now = int(totals.filter(pl.col("date") == end)["in_haiti"].sum()) if totals.height else 0
     peak = _settled_peak(timeline, end)
     target = levels.tail(1)
     when = prose.date(end)
     if target.height and target["value"][0]:
-        title = (f"On {when}, {prose.number(now)} personnel were in Haiti: "
-                 f"{prose.share(now, target['value'][0])} of the "
-                 f"{prose.number(int(target['value'][0]))} {_level_word(target['kind'][0])}")
+        title = (
+            f"On {when}, {prose.number(now)} personnel were in Haiti: "
+            f"{prose.share(now, target['value'][0])} of the "
+            f"{prose.number(int(target['value'][0]))} {_level_word(target['kind'][0])}"
+        )
     else:
         title = f"On {when}, {prose.number(now)} personnel were in Haiti"
     if peak > now:
         title += f", down from a peak of {prose.number(peak)}"
-    subtitle = ("Police and soldiers of the mission in Haiti, by country, counted from reported "
-                "arrivals and departures; lines: planning figure and authorised ceiling")
-    order = [s for s in _country_order(grid.rename({"series": "country"}), "in_haiti")
-             if s != OTHER] + ([OTHER] if OTHER in grid["series"].to_list() else [])
-    start = min([d for d in [*grid["date"].to_list(), *events["date"].to_list(),
-                             *levels["date"].to_list()]] or [end])
+    subtitle = (
+        "Police and soldiers of the mission in Haiti, by country, counted from reported "
+        "arrivals and departures; lines: planning figure and authorised ceiling"
+    )
+    order = [
+        s for s in _country_order(grid.rename({"series": "country"}), "in_haiti") if s != OTHER
+    ] + ([OTHER] if OTHER in grid["series"].to_list() else [])
+    start = min(
+        [d for d in [*grid["date"].to_list(), *events["date"].to_list(), *levels["date"].to_list()]]
+        or [end]
+    )
     domain = [start.isoformat(), end.isoformat()]
     x = _x_time("date", span=domain)
-    area = _chart(grid).mark_area(interpolate="step-after", opacity=0.9).encode(
-        x=x, y=alt.Y("in_haiti:Q", stack="zero", title="Personnel in Haiti",
-                     axis=alt.Axis(format=NUMBER)),
-        color=alt.Color("series:N", title=None, scale=_colour_scale(order),
-                        sort=order, legend=alt.Legend(orient="top", columns=4)),
-        order=alt.Order("series_rank:Q"),
-        tooltip=[_tip_date("date"), alt.Tooltip("series:N", title="Country"),
-                 _tip_number("in_haiti", "In Haiti")],
-    ).transform_calculate(series_rank=f"indexof({json.dumps(order)}, datum.series)")
+    area = (
+        _chart(grid)
+        .mark_area(interpolate="step-after", opacity=0.9)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "in_haiti:Q", stack="zero", title="Personnel in Haiti", axis=alt.Axis(format=NUMBER)
+            ),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=_colour_scale(order),
+                sort=order,
+                legend=alt.Legend(orient="top", columns=4),
+            ),
+            order=alt.Order("series_rank:Q"),
+            tooltip=[
+                _tip_date("date"),
+                alt.Tooltip("series:N", title="Country"),
+                _tip_number("in_haiti", "In Haiti"),
+            ],
+        )
+        .transform_calculate(series_rank=f"indexof({json.dumps(order)}, datum.series)")
+    )
     layers: list[Any] = [area]
     if levels.height:
         lv = _chart(levels)
-        layers.append(lv.mark_rule(strokeDash=[6, 4], strokeWidth=1.5, color=INK).encode(
-            x=alt.X("date:T"), x2="date_end:T", y="value:Q",
-            tooltip=[alt.Tooltip("label:N", title="Level"), _tip_number("value", "Personnel"),
-                     _tip_date("date", "From")]))
-        layers.append(lv.transform_calculate(
-            text="datum.kind == 'ceiling' ? 'Ceiling: ' + format(datum.value, ',') "
-                 ": 'Planning figure: ' + format(datum.value, ',')").mark_text(
-            align="left", baseline="top", dx=4, dy=5, color=INK).encode(
-            x="date:T", y="value:Q", text="text:N"))
+        layers.append(
+            lv.mark_rule(strokeDash=[6, 4], strokeWidth=1.5, color=INK).encode(
+                x=alt.X("date:T"),
+                x2="date_end:T",
+                y="value:Q",
+                tooltip=[
+                    alt.Tooltip("label:N", title="Level"),
+                    _tip_number("value", "Personnel"),
+                    _tip_date("date", "From"),
+                ],
+            )
+        )
+        layers.append(
+            lv.transform_calculate(
+                text="datum.kind == 'ceiling' ? 'Ceiling: ' + format(datum.value, ',') "
+                ": 'Planning figure: ' + format(datum.value, ',')"
+            )
+            .mark_text(align="left", baseline="top", dx=4, dy=5, color=INK)
+            .encode(x="date:T", y="value:Q", text="text:N")
+        )
     if events.height:
         ev = _chart(events.with_columns(pl.int_range(pl.len()).alias("slot")))
-        layers.append(ev.mark_rule(color="#b0b0b0", strokeWidth=1, strokeDash=[2, 2]).encode(
-            x="date:T", tooltip=[alt.Tooltip("label:N", title="Event"), _tip_date("date")]))
-        layers.append(ev.mark_text(align="left", baseline="top", dx=3, angle=0,
-                                   color=GREY, fontSize=10).encode(
-            x="date:T", y=alt.value(4), text="label:N").transform_calculate(
-            dummy="0"))
+        layers.append(
+            ev.mark_rule(color="#b0b0b0", strokeWidth=1, strokeDash=[2, 2]).encode(
+                x="date:T", tooltip=[alt.Tooltip("label:N", title="Event"), _tip_date("date")]
+            )
+        )
+        layers.append(
+            ev.mark_text(align="left", baseline="top", dx=3, angle=0, color=GREY, fontSize=10)
+            .encode(x="date:T", y=alt.value(4), text="label:N")
+            .transform_calculate(dummy="0")
+        )
     core = alt.layer(*layers).properties(width=WIDTH, height=320)
-    data = pl.concat([
-        grid.with_columns(pl.lit("personnel").alias("layer"), pl.col("series").alias("label"),
-                          pl.col("in_haiti").alias("value")).select(
-            "layer", "date", "label", "value", "source_id"),
-        levels.select(pl.lit("level").alias("layer"), "date", "date_end", "label",
-                      pl.col("value").cast(pl.Int64), "source_id"),
-        events.select(pl.lit("event").alias("layer"), "date", "label", "source_id"),
-    ], how="diagonal").select("layer", "date", "date_end", "label", "value", "source_id")
-    notes = ["Counts add up reported arrivals and subtract reported departures and rotations; "
-             "reported strength snapshots are compared with them in the methodology."]
+    data = pl.concat(
+        [
+            grid.with_columns(
+                pl.lit("personnel").alias("layer"),
+                pl.col("series").alias("label"),
+                pl.col("in_haiti").alias("value"),
+            ).select("layer", "date", "label", "value", "source_id"),
+            levels.select(
+                pl.lit("level").alias("layer"),
+                "date",
+                "date_end",
+                "label",
+                pl.col("value").cast(pl.Int64),
+                "source_id",
+            ),
+            events.select(pl.lit("event").alias("layer"), "date", "label", "source_id"),
+        ],
+        how="diagonal",
+    ).select("layer", "date", "date_end", "label", "value", "source_id")
+    notes = [
+        "Counts add up reported arrivals and subtract reported departures and rotations; "
+        "reported strength snapshots are compared with them in the methodology."
+    ]
     from haiti_report.facts import gsf_start
 
     gsf_from = gsf_start(mandates)
     if gsf_from is not None and end >= gsf_from:
-        notes.append("The Multinational Security Support mission (MSS) became the Gang "
-                     f"Suppression Force (GSF) on {prose.date(gsf_from)}.")
-    alt_text = (f"Stepped area chart of personnel in Haiti by country from {prose.date(start)} "
-                f"to {when}. The count was {prose.number(now)} on {when}; the peak was "
-                f"{prose.number(peak)}. "
-                + " ".join(f"{r['label']} of {prose.number(r['value'])} from "
-                           f"{prose.date(r['date'])}." for r in levels.iter_rows(named=True))
-                + (" Marked events: " + "; ".join(f"{r['label']} ({prose.date(r['date'])})"
-                                                  for r in events.iter_rows(named=True)) + "."
-                   if events.height else ""))
-    chart = finish(core, title=title, subtitle=subtitle, alt_text=alt_text,
-                   source_ids=_sources_of(data), sources=sources, notes=notes)
+        notes.append(
+            "The Multinational Security Support mission (MSS) became the Gang "
+            f"Suppression Force (GSF) on {prose.date(gsf_from)}."
+        )
+    alt_text = (
+        f"Stepped area chart of personnel in Haiti by country from {prose.date(start)} "
+        f"to {when}. The count was {prose.number(now)} on {when}; the peak was "
+        f"{prose.number(peak)}. "
+        + " ".join(
+            f"{r['label']} of {prose.number(r['value'])} from {prose.date(r['date'])}."
+            for r in levels.iter_rows(named=True)
+        )
+        + (
+            " Marked events: "
+            + "; ".join(
+                f"{r['label']} ({prose.date(r['date'])})" for r in events.iter_rows(named=True)
+            )
+            + "."
+            if events.height
+            else ""
+        )
+    )
+    chart = finish(
+        core,
+        title=title,
+        subtitle=subtitle,
+        alt_text=alt_text,
+        source_ids=_sources_of(data),
+        sources=sources,
+        notes=notes,
+    )
     return chart, data, alt_text
 
 
@@ -521,88 +805,154 @@ def _idps_points(idps: pl.DataFrame) -> pl.DataFrame:
     rows = plain(idps).sort("reference_period_end", "round")
     prev = rows["departments_covered"].shift(1)
     full = (pl.col("departments_covered") == 10) | (
-        pl.col("coverage").cast(pl.String) == "all_departments")
-    changed = (((pl.col("departments_covered") != prev) & prev.is_not_null()).fill_null(False)
-               if "coverage_changed" not in rows.columns
-               else pl.col("coverage_changed").fill_null(False))
+        pl.col("coverage").cast(pl.String) == "all_departments"
+    )
+    changed = (
+        ((pl.col("departments_covered") != prev) & prev.is_not_null()).fill_null(False)
+        if "coverage_changed" not in rows.columns
+        else pl.col("coverage_changed").fill_null(False)
+    )
     return rows.with_columns(
         pl.col("reference_period_end").alias("date"),
-        pl.when(full).then(pl.lit("all 10 departments"))
+        pl.when(full)
+        .then(pl.lit("all 10 departments"))
         .when(pl.col("departments_covered").is_null() & pl.col("coverage").is_null())
         .then(pl.lit("coverage not stated"))
-        .otherwise(pl.lit("part of the country")).alias("coverage_class"),
+        .otherwise(pl.lit("part of the country"))
+        .alias("coverage_class"),
         changed.alias("coverage_changed"),
-        pl.col("coverage").cast(pl.String).replace(COVERAGE_WORDS).fill_null("not stated")
+        pl.col("coverage")
+        .cast(pl.String)
+        .replace(COVERAGE_WORDS)
+        .fill_null("not stated")
         .alias("coverage"),
-        pl.struct("idps", "qualifier").map_elements(
-            lambda s: prose.reported(s["idps"], s["qualifier"]), return_dtype=pl.String
-        ).alias("idps_label"),
+        pl.struct("idps", "qualifier")
+        .map_elements(lambda s: prose.reported(s["idps"], s["qualifier"]), return_dtype=pl.String)
+        .alias("idps_label"),
     )
 
 
-def displacement_by_round(idps: pl.DataFrame, sources: pl.DataFrame, *, as_of: str | dt.date
-                          ) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
+def displacement_by_round(
+    idps: pl.DataFrame, sources: pl.DataFrame, *, as_of: str | dt.date
+) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
     """IOM DTM national IDP counts per round; hollow points where a round did not cover all
     ten departments, a label where the coverage changed."""
     pts = _idps_points(idps)
     data = pts.select(
-        pl.lit("round").alias("layer"), "round", "date", "published", "idps", "idps_label",
-        "idps_as_written", "qualifier", "departments_covered", "coverage", "coverage_class",
-        "coverage_changed", "source_id")
+        pl.lit("round").alias("layer"),
+        "round",
+        "date",
+        "published",
+        "idps",
+        "idps_label",
+        "idps_as_written",
+        "qualifier",
+        "departments_covered",
+        "coverage",
+        "coverage_class",
+        "coverage_changed",
+        "source_id",
+    )
     first, last = data.head(1), data.tail(1)
     when = prose.date(_as_date(as_of))
     if data.height >= 2:
         verb = "rose" if last["idps"][0] > first["idps"][0] else "went"
-        first_cov = ("" if first["coverage_class"][0] == last["coverage_class"][0]
-                     else f" ({first['coverage'][0]})")
-        last_cov = ("" if not first_cov else f" ({last['coverage'][0]})")
-        title = (f"IOM's count of people displaced inside Haiti {verb} from "
-                 f"{first['idps_label'][0]} in {prose.month(first['date'][0])}{first_cov} to "
-                 f"{last['idps_label'][0]} in {prose.month(last['date'][0])}{last_cov}")
+        first_cov = (
+            ""
+            if first["coverage_class"][0] == last["coverage_class"][0]
+            else f" ({first['coverage'][0]})"
+        )
+        last_cov = "" if not first_cov else f" ({last['coverage'][0]})"
+        title = (
+            f"IOM's count of people displaced inside Haiti {verb} from "
+            f"{first['idps_label'][0]} in {prose.month(first['date'][0])}{first_cov} to "
+            f"{last['idps_label'][0]} in {prose.month(last['date'][0])}{last_cov}"
+        )
     elif data.height == 1:
-        title = (f"IOM counted {last['idps_label'][0]} people displaced inside Haiti in "
-                 f"{prose.month(last['date'][0])}")
+        title = (
+            f"IOM counted {last['idps_label'][0]} people displaced inside Haiti in "
+            f"{prose.month(last['date'][0])}"
+        )
     else:
         title = f"No national count of displaced people had been published by {when}"
-    subtitle = ("Internally displaced people counted by IOM in each round (end of the round's "
-                "reference period); hollow points: rounds that did not cover all 10 departments")
+    subtitle = (
+        "Internally displaced people counted by IOM in each round (end of the round's "
+        "reference period); hollow points: rounds that did not cover all 10 departments"
+    )
     x = _x_time("date")
-    y = alt.Y("idps:Q", title="Internally displaced people", axis=alt.Axis(format=NUMBER),
-              scale=alt.Scale(zero=True))
-    tips = [alt.Tooltip("round:N", title="Round"), _tip_date("date", "Reference period end"),
-            alt.Tooltip("idps_label:N", title="Displaced"),
-            alt.Tooltip("coverage:N", title="Coverage"),
-            _tip_date("published", "Published")]
+    y = alt.Y(
+        "idps:Q",
+        title="Internally displaced people",
+        axis=alt.Axis(format=NUMBER),
+        scale=alt.Scale(zero=True),
+    )
+    tips = [
+        alt.Tooltip("round:N", title="Round"),
+        _tip_date("date", "Reference period end"),
+        alt.Tooltip("idps_label:N", title="Displaced"),
+        alt.Tooltip("coverage:N", title="Coverage"),
+        _tip_date("published", "Published"),
+    ]
     vega = _chart(data)
     line = vega.mark_line(color=OKABE_ITO[5], strokeWidth=2).encode(x=x, y=y)
     points = vega.mark_point(size=70, strokeWidth=2, color=OKABE_ITO[5], opacity=1).encode(
-        x=x, y=y, tooltip=tips,
-        fill=alt.Fill("coverage_class:N", title="Round covered", scale=_coverage_scale(data),
-            legend=alt.Legend(orient="top", symbolStrokeColor=OKABE_ITO[5])))
-    change = vega.transform_filter("datum.coverage_changed").transform_calculate(
-        text="'Coverage now: ' + datum.coverage").mark_text(
-        align="left", dx=8, dy=10, color=GREY, fontSize=10).encode(x=x, y=y, text="text:N")
-    last_label = vega.transform_window(rank="rank()", sort=[alt.SortField("date", "descending")]
-                                       ).transform_filter("datum.rank == 1").mark_text(
-        align="right", dx=-6, dy=-12, fontWeight="bold", color=INK).encode(
-        x=x, y=y, text="idps_label:N")
+        x=x,
+        y=y,
+        tooltip=tips,
+        fill=alt.Fill(
+            "coverage_class:N",
+            title="Round covered",
+            scale=_coverage_scale(data),
+            legend=alt.Legend(orient="top", symbolStrokeColor=OKABE_ITO[5]),
+        ),
+    )
+    change = (
+        vega.transform_filter("datum.coverage_changed")
+        .transform_calculate(text="'Coverage now: ' + datum.coverage")
+        .mark_text(align="left", dx=8, dy=10, color=GREY, fontSize=10)
+        .encode(x=x, y=y, text="text:N")
+    )
+    last_label = (
+        vega.transform_window(rank="rank()", sort=[alt.SortField("date", "descending")])
+        .transform_filter("datum.rank == 1")
+        .mark_text(align="right", dx=-6, dy=-12, fontWeight="bold", color=INK)
+        .encode(x=x, y=y, text="idps_label:N")
+    )
     core = alt.layer(line, points, change, last_label).properties(width=WIDTH, height=300)
-    notes = [_coverage_note(pts)] if pts.filter(pl.col("coverage_class") != "all 10 departments"
-                                                ).height else []
+    notes = (
+        [_coverage_note(pts)]
+        if pts.filter(pl.col("coverage_class") != "all 10 departments").height
+        else []
+    )
     notes.append("Rounds are not all comparable: coverage and methods changed over time.")
-    alt_text = (f"Line chart of internally displaced people in Haiti per IOM DTM round, "
-                f"{data.height} rounds. "
-                + "; ".join(f"{r['round']} ({prose.month(r['date'])}): {r['idps_label']}, "
-                            f"{r['coverage']}" for r in data.iter_rows(named=True)) + ".")
-    chart = finish(core, title=title, subtitle=subtitle, alt_text=alt_text,
-                   source_ids=_sources_of(data), sources=sources, notes=notes,
-                   dtm_files=bool(data["source_id"].null_count()))
+    alt_text = (
+        f"Line chart of internally displaced people in Haiti per IOM DTM round, "
+        f"{data.height} rounds. "
+        + "; ".join(
+            f"{r['round']} ({prose.month(r['date'])}): {r['idps_label']}, {r['coverage']}"
+            for r in data.iter_rows(named=True)
+        )
+        + "."
+    )
+    chart = finish(
+        core,
+        title=title,
+        subtitle=subtitle,
+        alt_text=alt_text,
+        source_ids=_sources_of(data),
+        sources=sources,
+        notes=notes,
+        dtm_files=bool(data["source_id"].null_count()),
+    )
     return chart, data, alt_text
 
 
 def _coverage_scale(data: pl.DataFrame) -> alt.Scale:
-    fills = {"all 10 departments": OKABE_ITO[5], "part of the country": "white",
-             "coverage not stated": "#dddddd"}
+    fills = {
+        "all 10 departments": OKABE_ITO[5],
+        "part of the country": "white",
+        "coverage not stated": "#dddddd",
+    }
     present = [k for k in fills if k in set(data["coverage_class"].drop_nulls().to_list())]
     return alt.Scale(domain=present or list(fills), range=[fills[k] for k in present or fills])
 
@@ -610,76 +960,136 @@ def _coverage_scale(data: pl.DataFrame) -> alt.Scale:
 def _coverage_note(pts: pl.DataFrame) -> str:
     partial = pts.filter(pl.col("coverage_class") != "all 10 departments")
     full = pts.filter(pl.col("coverage_class") == "all 10 departments")
-    text = (f"{prose.plural(partial.height, 'round')} (hollow) did not cover all 10 departments "
-            f"({prose.join_words(sorted(set(partial['round'].to_list())))})")
+    text = (
+        f"{prose.plural(partial.height, 'round')} (hollow) did not cover all 10 departments "
+        f"({prose.join_words(sorted(set(partial['round'].to_list())))})"
+    )
     if full.height:
         text += f"; full coverage from {prose.month(full['date'].min())}"
     return text + "."
 
 
-def displacement_by_department(departments: pl.DataFrame, sources: pl.DataFrame, *,
-                               rounds: int = 3) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
+def displacement_by_department(
+    departments: pl.DataFrame, sources: pl.DataFrame, *, rounds: int = 3
+) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
     """Small multiples: displaced people by department in the most recent rounds."""
     departments = plain(departments)
     # Only rounds with a complete breakdown (as many departments as the fullest round): a round
     # with two departments reported would make those two look like the whole country.
     per_round = departments.group_by("round", "reference_period_end").agg(
-        pl.col("pcode").n_unique().alias("n"))
+        pl.col("pcode").n_unique().alias("n")
+    )
     full_n = int(per_round["n"].max() or 0)
-    recent = (per_round.filter(pl.col("n") == full_n).select("round", "reference_period_end")
-              .sort("reference_period_end", "round").tail(rounds))
+    recent = (
+        per_round.filter(pl.col("n") == full_n)
+        .select("round", "reference_period_end")
+        .sort("reference_period_end", "round")
+        .tail(rounds)
+    )
     partial = per_round.join(recent, on="round", how="anti").filter(
-        pl.col("reference_period_end") > (recent["reference_period_end"].max()
-                                          if recent.height else dt.date.min))
-    data = departments.join(recent.select("round"), on="round").sort(
-        "reference_period_end", "pcode").select(
-        pl.lit("department").alias("layer"), "round", "reference_period_end", "pcode",
-        "department", "idps", "source_id")
+        pl.col("reference_period_end")
+        > (recent["reference_period_end"].max() if recent.height else dt.date.min)
+    )
+    data = (
+        departments.join(recent.select("round"), on="round")
+        .sort("reference_period_end", "pcode")
+        .select(
+            pl.lit("department").alias("layer"),
+            "round",
+            "reference_period_end",
+            "pcode",
+            "department",
+            "idps",
+            "source_id",
+        )
+    )
     latest = recent.tail(1)["round"].to_list()
     newest = data.filter(pl.col("round").is_in(latest)).sort("idps", descending=True)
     order = newest["department"].to_list() + sorted(
-        set(data["department"].to_list()) - set(newest["department"].to_list()))
+        set(data["department"].to_list()) - set(newest["department"].to_list())
+    )
     if newest.height:
         top = newest.row(0, named=True)
         total = int(newest["idps"].sum())
-        title = (f"{top['department']} held {prose.share(top['idps'], total)} of the people "
-                 f"displaced inside Haiti in {prose.month(top['reference_period_end'])}, "
-                 f"{prose.number(top['idps'])} of {prose.number(total)}")
+        title = (
+            f"{top['department']} held {prose.share(top['idps'], total)} of the people "
+            f"displaced inside Haiti in {prose.month(top['reference_period_end'])}, "
+            f"{prose.number(top['idps'])} of {prose.number(total)}"
+        )
     else:
         title = "No department breakdown had been published"
-    subtitle = (f"Internally displaced people by department of displacement, "
-                f"{prose.plural(recent.height, 'most recent round')}")
+    subtitle = (
+        f"Internally displaced people by department of displacement, "
+        f"{prose.plural(recent.height, 'most recent round')}"
+    )
     round_order = recent["round"].to_list()
-    labels = {r["round"]: f"{r['round']} ({prose.month(r['reference_period_end'])})"
-              for r in recent.iter_rows(named=True)}
-    data = data.with_columns(pl.col("round").replace_strict(labels, default=None)
-                             .alias("round_label"))
+    labels = {
+        r["round"]: f"{r['round']} ({prose.month(r['reference_period_end'])})"
+        for r in recent.iter_rows(named=True)
+    }
+    data = data.with_columns(
+        pl.col("round").replace_strict(labels, default=None).alias("round_label")
+    )
     facet_w = int((WIDTH - 130) / max(1, len(round_order))) - 10
-    bars = _chart(data).mark_bar(color=OKABE_ITO[5]).encode(
-        y=alt.Y("department:N", sort=order, title=None),
-        x=alt.X("idps:Q", title="Displaced", axis=alt.Axis(format=NUMBER, tickCount=2)),
-        tooltip=[alt.Tooltip("round:N", title="Round"),
-                 alt.Tooltip("department:N", title="Department"),
-                 _tip_number("idps", "Displaced"),
-                 _tip_date("reference_period_end", "Reference period end")],
-    ).properties(width=facet_w, height=22 * max(1, len(order))).facet(
-        column=alt.Column("round_label:N", title=None,
-                          sort=[labels[r] for r in round_order],
-                          header=alt.Header(labelFontSize=12, labelAnchor="start")),
-        spacing=12)
-    alt_text = (f"Bar charts of internally displaced people by department for "
-                f"{prose.join_words([labels[r] for r in round_order])}. "
-                + ("In the latest round: " + "; ".join(
-                    f"{r['department']} {prose.number(r['idps'])}"
-                    for r in newest.iter_rows(named=True)) + "." if newest.height else ""))
-    chart = finish(bars, title=title, subtitle=subtitle, alt_text=alt_text,
-                   source_ids=_sources_of(data), sources=sources,
-                   dtm_files=bool(data["source_id"].null_count()),
-                   notes=["Department totals are for the department people were displaced "
-                          "to, as IOM reports them."] + ([
-                       f"Later rounds with only part of the department breakdown published "
-                       f"({prose.join_words(sorted(partial['round'].to_list()))}) are not "
-                       "shown."] if partial.height else []))
+    bars = (
+        _chart(data)
+        .mark_bar(color=OKABE_ITO[5])
+        .encode(
+            y=alt.Y("department:N", sort=order, title=None),
+            x=alt.X("idps:Q", title="Displaced", axis=alt.Axis(format=NUMBER, tickCount=2)),
+            tooltip=[
+                alt.Tooltip("round:N", title="Round"),
+                alt.Tooltip("department:N", title="Department"),
+                _tip_number("idps", "Displaced"),
+                _tip_date("reference_period_end", "Reference period end"),
+            ],
+        )
+        .properties(width=facet_w, height=22 * max(1, len(order)))
+        .facet(
+            column=alt.Column(
+                "round_label:N",
+                title=None,
+                sort=[labels[r] for r in round_order],
+                header=alt.Header(labelFontSize=12, labelAnchor="start"),
+            ),
+            spacing=12,
+        )
+    )
+    alt_text = (
+        f"Bar charts of internally displaced people by department for "
+        f"{prose.join_words([labels[r] for r in round_order])}. "
+        + (
+            "In the latest round: "
+            + "; ".join(
+                f"{r['department']} {prose.number(r['idps'])}" for r in newest.iter_rows(named=True)
+            )
+            + "."
+            if newest.height
+            else ""
+        )
+    )
+    chart = finish(
+        bars,
+        title=title,
+        subtitle=subtitle,
+        alt_text=alt_text,
+        source_ids=_sources_of(data),
+        sources=sources,
+        dtm_files=bool(data["source_id"].null_count()),
+        notes=[
+            "Department totals are for the department people were displaced "
+            "to, as IOM reports them."
+        ]
+        + (
+            [
+                f"Later rounds with only part of the department breakdown published "
+                f"({prose.join_words(sorted(partial['round'].to_list()))}) are not "
+                "shown."
+            ]
+            if partial.height
+            else []
+        ),
+    )
     return chart, data.drop("round_label"), alt_text
 
 
@@ -694,174 +1104,317 @@ def _settled_peak(timeline: pl.DataFrame, end: dt.date) -> int:
 
 # --- d. both stories on one time axis ------------------------------------------------------
 
-def two_stories(timeline: pl.DataFrame, idps: pl.DataFrame, sources: pl.DataFrame, *,
-                as_of: str | dt.date) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
+
+def two_stories(
+    timeline: pl.DataFrame, idps: pl.DataFrame, sources: pl.DataFrame, *, as_of: str | dt.date
+) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
     """Personnel in Haiti (top) and people displaced (bottom), one shared time axis."""
     end = _as_date(as_of)
     grid = presence_grid(timeline, end, max_series=1_000)
     totals = grid.group_by("date").agg(pl.col("in_haiti").sum().alias("value")).sort("date")
-    srcs = [("; ".join(sorted({i for i in _sources_of(timeline.filter(pl.col("date") <= d))}))
-             or None) for d in totals["date"].to_list()]
-    personnel = totals.with_columns(pl.lit("personnel").alias("layer"),
-                                    pl.Series("source_id", srcs, dtype=pl.String))
+    srcs = [
+        ("; ".join(sorted({i for i in _sources_of(timeline.filter(pl.col("date") <= d))})) or None)
+        for d in totals["date"].to_list()
+    ]
+    personnel = totals.with_columns(
+        pl.lit("personnel").alias("layer"), pl.Series("source_id", srcs, dtype=pl.String)
+    )
     pts = _idps_points(idps).filter(pl.col("reference_period_end") <= end)
-    displaced = pts.select(pl.lit("displaced").alias("layer"), "date",
-                           pl.col("idps").alias("value"), pl.col("round").alias("label"),
-                           "idps_label", "coverage_class", "source_id")
+    displaced = pts.select(
+        pl.lit("displaced").alias("layer"),
+        "date",
+        pl.col("idps").alias("value"),
+        pl.col("round").alias("label"),
+        "idps_label",
+        "coverage_class",
+        "source_id",
+    )
     data = pl.concat([personnel, displaced], how="diagonal").select(
-        "layer", "date", "label", "value", "idps_label", "coverage_class", "source_id")
+        "layer", "date", "label", "value", "idps_label", "coverage_class", "source_id"
+    )
     start = min(data["date"].to_list() or [end])
     domain = [start.isoformat(), end.isoformat()]
     now = int(personnel.tail(1)["value"][0]) if personnel.height else 0
     when = prose.date(end)
-    top = _chart(personnel).mark_area(interpolate="step-after", color=OKABE_ITO[0],
-                                      opacity=0.85).encode(
-        x=_x_time("date", span=domain, labels=False, ticks=False, domain=False),
-        y=alt.Y("value:Q", title="Personnel in Haiti", axis=alt.Axis(format=NUMBER)),
-        tooltip=[_tip_date("date"), _tip_number("value", "Personnel in Haiti")],
-    ).properties(width=WIDTH, height=150, title=alt.Title(
-        "Mission personnel in Haiti", anchor="start", fontSize=13, fontWeight="bold"))
+    top = (
+        _chart(personnel)
+        .mark_area(interpolate="step-after", color=OKABE_ITO[0], opacity=0.85)
+        .encode(
+            x=_x_time("date", span=domain, labels=False, ticks=False, domain=False),
+            y=alt.Y("value:Q", title="Personnel in Haiti", axis=alt.Axis(format=NUMBER)),
+            tooltip=[_tip_date("date"), _tip_number("value", "Personnel in Haiti")],
+        )
+        .properties(
+            width=WIDTH,
+            height=150,
+            title=alt.Title(
+                "Mission personnel in Haiti", anchor="start", fontSize=13, fontWeight="bold"
+            ),
+        )
+    )
     x2 = _x_time("date", span=domain)
     bottom_base = _chart(displaced)
     bottom = alt.layer(
         bottom_base.mark_line(color=OKABE_ITO[5], strokeWidth=2).encode(
-            x=x2, y=alt.Y("value:Q", title="Displaced people", axis=alt.Axis(format=NUMBER))),
+            x=x2, y=alt.Y("value:Q", title="Displaced people", axis=alt.Axis(format=NUMBER))
+        ),
         bottom_base.mark_point(size=50, strokeWidth=2, color=OKABE_ITO[5], opacity=1).encode(
-            x=x2, y="value:Q",
+            x=x2,
+            y="value:Q",
             fill=alt.Fill("coverage_class:N", legend=None, scale=_coverage_scale(displaced)),
-            tooltip=[alt.Tooltip("label:N", title="IOM round"), _tip_date("date"),
-                     alt.Tooltip("idps_label:N", title="Displaced")]),
-    ).properties(width=WIDTH, height=170, title=alt.Title(
-        "People displaced inside Haiti (IOM DTM rounds)", anchor="start", fontSize=13,
-        fontWeight="bold"))
+            tooltip=[
+                alt.Tooltip("label:N", title="IOM round"),
+                _tip_date("date"),
+                alt.Tooltip("idps_label:N", title="Displaced"),
+            ],
+        ),
+    ).properties(
+        width=WIDTH,
+        height=170,
+        title=alt.Title(
+            "People displaced inside Haiti (IOM DTM rounds)",
+            anchor="start",
+            fontSize=13,
+            fontWeight="bold",
+        ),
+    )
     panels = alt.vconcat(top, bottom, spacing=8).resolve_scale(x="shared")
     idps_now = displaced.tail(1)
     if idps_now.height and displaced.height >= 2:
         verb = "rose" if idps_now["value"][0] > displaced["value"][0] else "went"
-        title = (f"The mission peaked at {prose.number(_settled_peak(timeline, end))} "
-                 f"personnel; IOM's count of displaced people {verb} from "
-                 f"{displaced['idps_label'][0]} to {idps_now['idps_label'][0]}"
-                 + (" as its coverage widened to the whole country"
-                    if displaced["coverage_class"][0] != idps_now["coverage_class"][0] else ""))
+        title = (
+            f"The mission peaked at {prose.number(_settled_peak(timeline, end))} "
+            f"personnel; IOM's count of displaced people {verb} from "
+            f"{displaced['idps_label'][0]} to {idps_now['idps_label'][0]}"
+            + (
+                " as its coverage widened to the whole country"
+                if displaced["coverage_class"][0] != idps_now["coverage_class"][0]
+                else ""
+            )
+        )
     else:
         title = f"Mission personnel and displaced people in Haiti up to {when}"
-    subtitle = ("Top: personnel of the mission in Haiti; bottom: internally displaced people "
-                "per IOM round. Same time axis; the two scales differ")
-    alt_text = (f"Two stacked charts sharing a time axis from {prose.date(start)} to {when}. "
-                f"Top: personnel in Haiti, {prose.number(now)} on {when}. Bottom: displaced "
-                f"people per IOM round, " + "; ".join(
-                    f"{r['label']} {r['idps_label']}" for r in displaced.iter_rows(named=True))
-                + ".")
-    notes = ["Hollow points: IOM rounds that did not cover all 10 departments."] \
-        if pts.filter(pl.col("coverage_class") != "all 10 departments").height else []
-    chart = finish(panels, title=title, subtitle=subtitle, alt_text=alt_text,
-                   source_ids=_sources_of(data), sources=sources, notes=notes,
-                   dtm_files=bool(displaced["source_id"].null_count()))
+    subtitle = (
+        "Top: personnel of the mission in Haiti; bottom: internally displaced people "
+        "per IOM round. Same time axis; the two scales differ"
+    )
+    alt_text = (
+        f"Two stacked charts sharing a time axis from {prose.date(start)} to {when}. "
+        f"Top: personnel in Haiti, {prose.number(now)} on {when}. Bottom: displaced "
+        f"people per IOM round, "
+        + "; ".join(f"{r['label']} {r['idps_label']}" for r in displaced.iter_rows(named=True))
+        + "."
+    )
+    notes = (
+        ["Hollow points: IOM rounds that did not cover all 10 departments."]
+        if pts.filter(pl.col("coverage_class") != "all 10 departments").height
+        else []
+    )
+    chart = finish(
+        panels,
+        title=title,
+        subtitle=subtitle,
+        alt_text=alt_text,
+        source_ids=_sources_of(data),
+        sources=sources,
+        notes=notes,
+        dtm_files=bool(displaced["source_id"].null_count()),
+    )
     return chart, data, alt_text
 
 
 # --- e. money ------------------------------------------------------------------------------
 
-def trust_fund(money: pl.DataFrame, sources: pl.DataFrame, *, as_of: str | dt.date
-               ) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
+
+def trust_fund(
+    money: pl.DataFrame, sources: pl.DataFrame, *, as_of: str | dt.date
+) -> tuple[alt.VConcatChart, pl.DataFrame, str]:
     """Trust-fund totals pledged and received as reported, in the currency each source used
     (US dollars only where the source gave dollars)."""
     end = _as_date(as_of)
-    tf = plain(money).filter(pl.col("measure").is_in(_TRUST_FUND) & (pl.col("date") <= end)
-                      & (pl.col("currency") != "percent"))
+    tf = plain(money).filter(
+        pl.col("measure").is_in(_TRUST_FUND)
+        & (pl.col("date") <= end)
+        & (pl.col("currency") != "percent")
+    )
     totals = tf.filter(pl.col("donor").str.contains(_ALL_DONORS.pattern))
     if totals.height:
         tf = totals
-    data = tf.sort("date", "measure", "figure_id").with_columns(
-        pl.lit("money").alias("layer"),
-        pl.col("measure").replace_strict({"trust_fund_pledged": "Pledged",
-                                          "trust_fund_received": "Received"}).alias("what"),
-        pl.col("currency").str.to_uppercase().alias("currency_label"),
-        pl.struct("value", "qualifier", "high", "currency").map_elements(
-            lambda s: prose.reported(s["value"], s["qualifier"], high=s["high"],
-                                     unit=s["currency"]), return_dtype=pl.String
-        ).alias("value_label"),
-    ).select("layer", "figure_id", "date", "measure", "what", "donor", "currency",
-             "currency_label", "value", "value_label", "value_as_written", "qualifier",
-             "source_id")
+    data = (
+        tf.sort("date", "measure", "figure_id")
+        .with_columns(
+            pl.lit("money").alias("layer"),
+            pl.col("measure")
+            .replace_strict({"trust_fund_pledged": "Pledged", "trust_fund_received": "Received"})
+            .alias("what"),
+            pl.col("currency").str.to_uppercase().alias("currency_label"),
+            pl.struct("value", "qualifier", "high", "currency")
+            .map_elements(
+                lambda s: prose.reported(
+                    s["value"], s["qualifier"], high=s["high"], unit=s["currency"]
+                ),
+                return_dtype=pl.String,
+            )
+            .alias("value_label"),
+        )
+        .select(
+            "layer",
+            "figure_id",
+            "date",
+            "measure",
+            "what",
+            "donor",
+            "currency",
+            "currency_label",
+            "value",
+            "value_label",
+            "value_as_written",
+            "qualifier",
+            "source_id",
+        )
+    )
     usd = data.filter(pl.col("currency") == "usd")
     last_p = usd.filter(pl.col("measure") == "trust_fund_pledged").tail(1)
     last_r = usd.filter(pl.col("measure") == "trust_fund_received").tail(1)
-    cost = plain(money).filter((pl.col("measure") == "cost_estimate")
-                               & (pl.col("currency") == "usd") & (pl.col("date") <= end)
-                               ).sort("date", "figure_id").tail(1)
+    cost = (
+        plain(money)
+        .filter(
+            (pl.col("measure") == "cost_estimate")
+            & (pl.col("currency") == "usd")
+            & (pl.col("date") <= end)
+        )
+        .sort("date", "figure_id")
+        .tail(1)
+    )
     cost_words = ""
     if cost.height:
         c = cost.row(0, named=True)
-        cost_words = (f"; the mission's yearly cost was put at "
-                      f"{prose.reported(c['value'], c['qualifier'], high=c['high'], unit='usd')}"
-                      f" ({prose.month(c['date'])})")
+        cost_words = (
+            f"; the mission's yearly cost was put at "
+            f"{prose.reported(c['value'], c['qualifier'], high=c['high'], unit='usd')}"
+            f" ({prose.month(c['date'])})"
+        )
     if last_r.height:
-        title = (f"By {prose.month(last_r['date'][0])}, the UN trust fund for the mission had "
-                 f"received {last_r['value_label'][0]}{cost_words}")
+        title = (
+            f"By {prose.month(last_r['date'][0])}, the UN trust fund for the mission had "
+            f"received {last_r['value_label'][0]}{cost_words}"
+        )
     elif last_p.height:
-        title = (f"By {prose.month(last_p['date'][0])}, {last_p['value_label'][0]} had been "
-                 f"pledged to the UN trust fund for the mission{cost_words}")
+        title = (
+            f"By {prose.month(last_p['date'][0])}, {last_p['value_label'][0]} had been "
+            f"pledged to the UN trust fund for the mission{cost_words}"
+        )
     elif data.height:
         title = "Reported trust-fund totals, in the currencies the sources used"
     else:
         title = f"No trust-fund totals had been reported by {prose.date(end)}"
     if cost.height:
-        data = pl.concat([data, cost.with_columns(
-            pl.lit("cost").alias("layer"), pl.lit("Cost estimate (title only)").alias("what"),
-            pl.lit("USD").alias("currency_label"),
-            pl.lit(cost_words.split(" at ", 1)[-1].split(" (")[0]).alias("value_label"),
-        ).select([c for c in data.columns if c in cost.columns or c in (
-            "layer", "what", "currency_label", "value_label")])], how="diagonal")
+        data = pl.concat(
+            [
+                data,
+                cost.with_columns(
+                    pl.lit("cost").alias("layer"),
+                    pl.lit("Cost estimate (title only)").alias("what"),
+                    pl.lit("USD").alias("currency_label"),
+                    pl.lit(cost_words.split(" at ", 1)[-1].split(" (")[0]).alias("value_label"),
+                ).select(
+                    [
+                        c
+                        for c in data.columns
+                        if c in cost.columns
+                        or c in ("layer", "what", "currency_label", "value_label")
+                    ]
+                ),
+            ],
+            how="diagonal",
+        )
         data = data.select(sorted(data.columns, key=lambda c: list(data.columns).index(c)))
-    subtitle = ("Money pledged to and received by the UN trust fund for the mission, "
-                "totals as reported on each date, in the currency each source used")
+    subtitle = (
+        "Money pledged to and received by the UN trust fund for the mission, "
+        "totals as reported on each date, in the currency each source used"
+    )
     drawn = data.filter(pl.col("layer") == "money")
     currencies = drawn["currency_label"].unique(maintain_order=True).to_list()
     x = _x_time("date")
-    tips = [_tip_date("date"), alt.Tooltip("what:N", title="Measure"),
-            alt.Tooltip("value_label:N", title="Amount"),
-            alt.Tooltip("value_as_written:N", title="As reported"),
-            alt.Tooltip("donor:N", title="Donor")]
-    colour = alt.Color("what:N", title=None, scale=alt.Scale(
-        domain=["Pledged", "Received"], range=[OKABE_ITO[1], OKABE_ITO[2]]),
-        legend=alt.Legend(orient="top"))
+    tips = [
+        _tip_date("date"),
+        alt.Tooltip("what:N", title="Measure"),
+        alt.Tooltip("value_label:N", title="Amount"),
+        alt.Tooltip("value_as_written:N", title="As reported"),
+        alt.Tooltip("donor:N", title="Donor"),
+    ]
+    colour = alt.Color(
+        "what:N",
+        title=None,
+        scale=alt.Scale(domain=["Pledged", "Received"], range=[OKABE_ITO[1], OKABE_ITO[2]]),
+        legend=alt.Legend(orient="top"),
+    )
     panels = []
     for cur in currencies:
         part = _chart(drawn.filter(pl.col("currency_label") == cur))
-        y = alt.Y("value:Q", title=f"{cur} (millions)" if cur != "PERCENT" else "%",
-                  axis=alt.Axis(labelExpr="format(datum.value / 1e6, ',.0f')"),
-                  scale=alt.Scale(zero=True))
+        y = alt.Y(
+            "value:Q",
+            title=f"{cur} (millions)" if cur != "PERCENT" else "%",
+            axis=alt.Axis(labelExpr="format(datum.value / 1e6, ',.0f')"),
+            scale=alt.Scale(zero=True),
+        )
         layer = alt.layer(
             part.mark_line(strokeWidth=2, interpolate="step-after", opacity=0.6).encode(
-                x=x, y=y, color=colour, detail="what:N"),
+                x=x, y=y, color=colour, detail="what:N"
+            ),
             part.mark_point(size=70, filled=True, opacity=1).encode(
-                x=x, y=y, color=colour, shape=alt.Shape("what:N", legend=None),
-                tooltip=tips),
+                x=x, y=y, color=colour, shape=alt.Shape("what:N", legend=None), tooltip=tips
+            ),
         ).properties(width=WIDTH, height=220 if len(currencies) == 1 else 160)
         if len(currencies) > 1:
-            layer = layer.properties(title=alt.Title(f"Amounts reported in {cur}",
-                                                     anchor="start", fontSize=12))
+            layer = layer.properties(
+                title=alt.Title(f"Amounts reported in {cur}", anchor="start", fontSize=12)
+            )
         panels.append(layer)
-    core = alt.vconcat(*panels) if len(panels) > 1 else (
-        panels[0] if panels else _chart(pl.DataFrame({"x": [0]})).mark_text(
-            text="no data").properties(width=WIDTH, height=60))
-    notes = ["Each point is a total reported on that date; sources did not always separate "
-             "money pledged from money paid in."]
+    core = (
+        alt.vconcat(*panels)
+        if len(panels) > 1
+        else (
+            panels[0]
+            if panels
+            else _chart(pl.DataFrame({"x": [0]}))
+            .mark_text(text="no data")
+            .properties(width=WIDTH, height=60)
+        )
+    )
+    notes = [
+        "Each point is a total reported on that date; sources did not always separate "
+        "money pledged from money paid in."
+    ]
     if len(currencies) > 1:
         notes.append("Amounts are shown in the currency the source used and not converted.")
-    alt_text = ("Chart of UN trust fund totals for the mission as reported over time. "
-                + "; ".join(f"{prose.date(r['date'])}: {r['what'].lower()} {r['value_label']}"
-                            for r in drawn.iter_rows(named=True)) + "."
-                + (f" The mission's yearly cost was put at {cost_words.split(' at ', 1)[-1]}."
-                   if cost_words else ""))
-    chart = finish(core, title=title, subtitle=subtitle, alt_text=alt_text,
-                   source_ids=_sources_of(data), sources=sources,
-                   notes=notes if data.height else ())
+    alt_text = (
+        "Chart of UN trust fund totals for the mission as reported over time. "
+        + "; ".join(
+            f"{prose.date(r['date'])}: {r['what'].lower()} {r['value_label']}"
+            for r in drawn.iter_rows(named=True)
+        )
+        + "."
+        + (
+            f" The mission's yearly cost was put at {cost_words.split(' at ', 1)[-1]}."
+            if cost_words
+            else ""
+        )
+    )
+    chart = finish(
+        core,
+        title=title,
+        subtitle=subtitle,
+        alt_text=alt_text,
+        source_ids=_sources_of(data),
+        sources=sources,
+        notes=notes if data.height else (),
+    )
     return chart, data, alt_text
 
 
 # --- saving --------------------------------------------------------------------------------
+
 
 def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """The Vega-Lite spec with the house theme applied (deterministic dict)."""
@@ -869,8 +1422,9 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     return chart.to_dict()
 
 
-def save_figure(chart: alt.TopLevelMixin, data: pl.DataFrame, name: str,
-                figures_dir: str | Path) -> dict[str, Path]:
+def save_figure(
+    chart: alt.TopLevelMixin, data: pl.DataFrame, name: str, figures_dir: str | Path
+) -> dict[str, Path]:
     """Write <name>.svg, .png, .csv (exactly the plotted rows) and .vl.json (the spec)."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
         raise ValueError(f"figure name {name!r}: use lowercase letters, digits, - and _")
@@ -878,8 +1432,10 @@ def save_figure(chart: alt.TopLevelMixin, data: pl.DataFrame, name: str,
     out.mkdir(parents=True, exist_ok=True)
     spec = chart_spec(chart)
     paths = {ext: out / f"{name}.{ext}" for ext in ("svg", "png", "csv", "vl.json")}
-    _atomic(paths["vl.json"], (json.dumps(spec, sort_keys=True, indent=2, ensure_ascii=False)
-                               + "\n").encode())
+    _atomic(
+        paths["vl.json"],
+        (json.dumps(spec, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode(),
+    )
     _atomic(paths["svg"], altair_offline.static_svg(spec).encode())
     _atomic(paths["png"], altair_offline.static_png(spec))
     csv = data.write_csv(line_terminator="\n", date_format="%Y-%m-%d", null_value="")
@@ -900,7 +1456,18 @@ def check_row_limit(data: pl.DataFrame, limit: int = 5_000) -> None:
 
 
 __all__ = [
-    "OKABE_ITO", "THEME", "displacement_by_department", "displacement_by_round", "finish",
-    "footer_lines", "mandate_marks", "personnel_over_time", "pledged_vs_deployed",
-    "presence_grid", "save_figure", "trust_fund", "two_stories", "use_house_style",
+    "OKABE_ITO",
+    "THEME",
+    "displacement_by_department",
+    "displacement_by_round",
+    "finish",
+    "footer_lines",
+    "mandate_marks",
+    "personnel_over_time",
+    "pledged_vs_deployed",
+    "presence_grid",
+    "save_figure",
+    "trust_fund",
+    "two_stories",
+    "use_house_style",
 ]

@@ -53,13 +53,28 @@ from haiti_report.rawfiles import LINE, fail_row, raise_on_duplicates, read_raw_
 from haiti_report.sources import check_source_ids
 from haiti_report.values import parse_reported_value
 
-COLUMNS = ("claim_id", "claim_date", "claimant", "claim_text", "metric", "value_as_written",
-           "source_id", "note")
+COLUMNS = (
+    "claim_id",
+    "claim_date",
+    "claimant",
+    "claim_text",
+    "metric",
+    "value_as_written",
+    "source_id",
+    "note",
+)
 METRICS = {
-    "deployed_total": "people", "deployed_kenya": "people", "pledged_total": "people",
-    "pledged_kenya": "people", "pledged_other_countries": "people", "planned_total": "people",
-    "deployed_share_of_planned": "percent", "idps_national": "people",
-    "trust_fund_pledged": "usd", "trust_fund_received": "usd", "share_received": "percent",
+    "deployed_total": "people",
+    "deployed_kenya": "people",
+    "pledged_total": "people",
+    "pledged_kenya": "people",
+    "pledged_other_countries": "people",
+    "planned_total": "people",
+    "deployed_share_of_planned": "percent",
+    "idps_national": "people",
+    "trust_fund_pledged": "usd",
+    "trust_fund_received": "usd",
+    "share_received": "percent",
 }
 KENYA = "KEN"
 
@@ -72,24 +87,42 @@ def load_claims(raw_dir: str | Path, sources: pl.DataFrame) -> pl.DataFrame:
     """Read and check claims.csv: known source ids and metrics, readable values and dates.
     Adds ``claim_day`` (the last day of the claim's date span)."""
     path = claims_path(raw_dir)
-    frame = read_raw_csv(path, COLUMNS, required=("claim_id", "claim_date", "claimant",
-                                                  "claim_text", "metric", "value_as_written",
-                                                  "source_id"))
+    frame = read_raw_csv(
+        path,
+        COLUMNS,
+        required=(
+            "claim_id",
+            "claim_date",
+            "claimant",
+            "claim_text",
+            "metric",
+            "value_as_written",
+            "source_id",
+        ),
+    )
     raise_on_duplicates(frame, path, "claim_id")
     check_source_ids(frame, path, sources)
     days = []
     for i, row in enumerate(frame.iter_rows(named=True)):
         if row["metric"] not in METRICS:
-            raise fail_row(path, frame, i, "metric", "unknown metric",
-                           f"Use one of: {', '.join(METRICS)}")
-        days.append(parse_date_span(row["claim_date"], file=path, row=row[LINE],
-                                    column="claim_date").last)
-        parse_reported_value(row["value_as_written"], unit=METRICS[row["metric"]], file=path,
-                             row=row[LINE], column="value_as_written")
+            raise fail_row(
+                path, frame, i, "metric", "unknown metric", f"Use one of: {', '.join(METRICS)}"
+            )
+        days.append(
+            parse_date_span(row["claim_date"], file=path, row=row[LINE], column="claim_date").last
+        )
+        parse_reported_value(
+            row["value_as_written"],
+            unit=METRICS[row["metric"]],
+            file=path,
+            row=row[LINE],
+            column="value_as_written",
+        )
     return frame.with_columns(pl.Series("claim_day", days, dtype=pl.Date))
 
 
 # --- what the data said ---------------------------------------------------------------------
+
 
 @dataclass
 class DataSaid:
@@ -129,8 +162,9 @@ def data_said(snap: Snapshot, metric: str) -> DataSaid:
     counted = pvd.filter(pl.col("counted_in_total"))
 
     def ids(frame: pl.DataFrame, column: str = "source_ids") -> list[str]:
-        return sorted({i.strip() for cell in frame[column].drop_nulls() for i in cell.split(";")
-                       if i.strip()})
+        return sorted(
+            {i.strip() for cell in frame[column].drop_nulls() for i in cell.split(";") if i.strip()}
+        )
 
     if metric in ("deployed_total", "deployed_kenya"):
         rows = pvd if metric == "deployed_total" else kenya
@@ -143,16 +177,18 @@ def data_said(snap: Snapshot, metric: str) -> DataSaid:
         if kenya.is_empty() or kenya["pledged"][0] is None:
             return DataSaid(None, "", reason="no Kenyan pledge with a number by then")
         r = kenya.row(0, named=True)
-        return DataSaid(r["pledged"], prose.reported(r["pledged"], r["pledged_qualifier"],
-                                                     high=r["pledged_high"]), ids(kenya))
+        return DataSaid(
+            r["pledged"],
+            prose.reported(r["pledged"], r["pledged_qualifier"], high=r["pledged_high"]),
+            ids(kenya),
+        )
     if metric in ("pledged_total", "pledged_other_countries"):
         rows = counted if metric == "pledged_total" else counted.filter(pl.col("iso3") != KENYA)
         if rows.is_empty():
             return DataSaid(None, "", reason="no pledge with a number reported by then")
         n = int(rows["pledged"].sum())
         who = prose.plural(rows.height, "country", "countries")
-        return DataSaid(n, f"{prose.number(n)} ({who})",
-                        ids(rows))
+        return DataSaid(n, f"{prose.number(n)} ({who})", ids(rows))
     if metric in ("planned_total", "deployed_share_of_planned"):
         level = level_in_force(snap.mandates, snap.day)
         if level is None:
@@ -161,33 +197,47 @@ def data_said(snap: Snapshot, metric: str) -> DataSaid:
             return DataSaid(level["value"], prose.number(level["value"]), [level["source_id"]])
         n = int(pvd["deployed"].sum() or 0)
         pct = round(100 * n / level["value"], 1)
-        return DataSaid(pct, f"{pct:g}% ({prose.number(n)} of {prose.number(level['value'])})",
-                        sorted({level["source_id"], *ids(pvd.filter(pl.col("deployed") > 0))}))
+        return DataSaid(
+            pct,
+            f"{pct:g}% ({prose.number(n)} of {prose.number(level['value'])})",
+            sorted({level["source_id"], *ids(pvd.filter(pl.col("deployed") > 0))}),
+        )
     if metric == "idps_national":
         idps = plain(snap.idps).sort("reference_period_end", "round")
         if idps.is_empty():
             return DataSaid(None, "", reason="no IOM count published by then")
         r = idps.row(-1, named=True)
-        return DataSaid(r["idps"], f"{prose.reported(r['idps'], r['qualifier'])} (IOM "
-                                   f"{r['round']}, {prose.month(r['reference_period_end'])})",
-                        [r["source_id"]] if r["source_id"] else [],
-                        as_written=r["idps_as_written"] if r["qualifier"] != "exact" else None)
+        return DataSaid(
+            r["idps"],
+            f"{prose.reported(r['idps'], r['qualifier'])} (IOM "
+            f"{r['round']}, {prose.month(r['reference_period_end'])})",
+            [r["source_id"]] if r["source_id"] else [],
+            as_written=r["idps_as_written"] if r["qualifier"] != "exact" else None,
+        )
     if metric in ("trust_fund_pledged", "trust_fund_received"):
         r = _latest_money(snap.money, metric)
         if r is None:
             return DataSaid(None, "", reason="no trust-fund total in US dollars reported by then")
-        return DataSaid(r["value"], f"{prose.reported(r['value'], r['qualifier'], unit='usd')} "
-                                    f"({prose.date(r['date'])})", [r["source_id"]],
-                        as_written=r["value_as_written"] if r["qualifier"] != "exact" else None)
+        return DataSaid(
+            r["value"],
+            f"{prose.reported(r['value'], r['qualifier'], unit='usd')} ({prose.date(r['date'])})",
+            [r["source_id"]],
+            as_written=r["value_as_written"] if r["qualifier"] != "exact" else None,
+        )
     if metric == "share_received":
-        got, cost = _latest_money(snap.money, "trust_fund_received"), \
-            _latest_money(snap.money, "cost_estimate")
+        got, cost = (
+            _latest_money(snap.money, "trust_fund_received"),
+            _latest_money(snap.money, "cost_estimate"),
+        )
         if got is None or cost is None:
             return DataSaid(None, "", reason="no received total and cost estimate by then")
         pct = round(100 * got["value"] / cost["value"], 1)
-        return DataSaid(pct, f"{pct:g}% ({prose.money(got['value'])} received of a cost put at "
-                             f"{prose.money(cost['value'], qualifier=cost['qualifier'])})",
-                        sorted({got["source_id"], cost["source_id"]}))
+        return DataSaid(
+            pct,
+            f"{pct:g}% ({prose.money(got['value'])} received of a cost put at "
+            f"{prose.money(cost['value'], qualifier=cost['qualifier'])})",
+            sorted({got["source_id"], cost["source_id"]}),
+        )
     raise ValueError(f"unknown metric {metric!r}")
 
 
@@ -224,6 +274,7 @@ def _overlap(a: Any, b: Any) -> bool:
 
 # --- the cleaning, re-run as of a date ------------------------------------------------------
 
+
 def snapshot_maker(raw_dir: str | Path) -> Callable[[dt.date], Snapshot]:
     """A function date -> Snapshot that re-runs the MSS and displacement cleaning as of that
     date (raw files read once; each date computed once)."""
@@ -248,30 +299,57 @@ def snapshot_maker(raw_dir: str | Path) -> Callable[[dt.date], Snapshot]:
     return make
 
 
-def check_claims(claims: pl.DataFrame, snapshot: Callable[[dt.date], Snapshot],
-                 as_of: str | dt.date) -> pl.DataFrame:
+def check_claims(
+    claims: pl.DataFrame, snapshot: Callable[[dt.date], Snapshot], as_of: str | dt.date
+) -> pl.DataFrame:
     """One row per claim made on or before ``as_of``: claim, date, who, claimed, data said,
     verdict, difference, sources."""
     day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
     rows = []
-    for c in claims.filter(pl.col("claim_day") <= day).sort("claim_day", "claim_id"
-                                                              ).iter_rows(named=True):
+    for c in (
+        claims.filter(pl.col("claim_day") <= day)
+        .sort("claim_day", "claim_id")
+        .iter_rows(named=True)
+    ):
         said = data_said(snapshot(c["claim_day"]), c["metric"])
         text, diff = verdict(c["value_as_written"], c["metric"], said)
         claimed = parse_reported_value(c["value_as_written"], unit=METRICS[c["metric"]])
-        rows.append({
-            "claim_id": c["claim_id"], "date": c["claim_date"], "claimant": c["claimant"],
-            "claim": c["claim_text"], "metric": c["metric"], "claimed": claimed.phrase(),
-            "data_said": said.text or "—", "verdict": text,
-            "status": ("consistent" if text == "consistent" else
-                       "off" if text.startswith("off by") else "not checkable"),
-            "difference": diff, "claim_source": c["source_id"],
-            "data_sources": "; ".join(said.sources),
-        })
-    schema = {"claim_id": pl.String, "date": pl.String, "claimant": pl.String,
-              "claim": pl.String, "metric": pl.String, "claimed": pl.String,
-              "data_said": pl.String, "verdict": pl.String, "status": pl.String,
-              "difference": pl.Float64, "claim_source": pl.String, "data_sources": pl.String}
+        rows.append(
+            {
+                "claim_id": c["claim_id"],
+                "date": c["claim_date"],
+                "claimant": c["claimant"],
+                "claim": c["claim_text"],
+                "metric": c["metric"],
+                "claimed": claimed.phrase(),
+                "data_said": said.text or "—",
+                "verdict": text,
+                "status": (
+                    "consistent"
+                    if text == "consistent"
+                    else "off"
+                    if text.startswith("off by")
+                    else "not checkable"
+                ),
+                "difference": diff,
+                "claim_source": c["source_id"],
+                "data_sources": "; ".join(said.sources),
+            }
+        )
+    schema = {
+        "claim_id": pl.String,
+        "date": pl.String,
+        "claimant": pl.String,
+        "claim": pl.String,
+        "metric": pl.String,
+        "claimed": pl.String,
+        "data_said": pl.String,
+        "verdict": pl.String,
+        "status": pl.String,
+        "difference": pl.Float64,
+        "claim_source": pl.String,
+        "data_sources": pl.String,
+    }
     return pl.DataFrame(rows, schema=schema)
 
 

@@ -28,8 +28,9 @@ class DateSpan:
         return self.first == self.last
 
 
-def parse_date_span(text: str, *, file: object = "", row: int | None = None,
-                    column: str | None = None) -> DateSpan:
+def parse_date_span(
+    text: str, *, file: object = "", row: int | None = None, column: str | None = None
+) -> DateSpan:
     """Parse YYYY, YYYY-MM or YYYY-MM-DD into the span of days it covers."""
     match = _PATTERN.match(text.strip())
     try:
@@ -44,7 +45,12 @@ def parse_date_span(text: str, *, file: object = "", row: int | None = None,
         else:
             first, last = dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
     except ValueError:
-        raise InputError(file, "not a valid date",
-                         "Write it as YYYY-MM-DD, or YYYY-MM / YYYY when only that is known",
-                         row=row, column=column, found=text) from None
+        raise InputError(
+            file,
+            "not a valid date",
+            "Write it as YYYY-MM-DD, or YYYY-MM / YYYY when only that is known",
+            row=row,
+            column=column,
+            found=text,
+        ) from None
     return DateSpan(text.strip(), first, last)

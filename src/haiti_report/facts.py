@@ -94,15 +94,16 @@ def read_processed(out_dir: str | Path) -> Processed:
             tables[key] = pl.DataFrame(schema=types)
     for key, rel in EXTRA.items():
         path = data / rel
-        tables[key] = (pl.read_csv(path, infer_schema_length=0) if path.is_file()
-                       else pl.DataFrame())
+        tables[key] = pl.read_csv(path, infer_schema_length=0) if path.is_file() else pl.DataFrame()
     return Processed(tables)
 
 
 def plain(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
-        pl.col(c).cast(pl.String) for c, t in frame.schema.items()
-        if isinstance(t, (pl.Enum, pl.Categorical)))
+        pl.col(c).cast(pl.String)
+        for c, t in frame.schema.items()
+        if isinstance(t, (pl.Enum, pl.Categorical))
+    )
 
 
 def _iso(value: Any) -> str | None:
@@ -140,33 +141,46 @@ def mission_totals(timeline: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     if "uncertain" not in tl.columns:
         tl = tl.with_columns(pl.lit(False).alias("uncertain"))
     if tl.is_empty():
-        return pl.DataFrame(schema={"date": pl.Date, "in_haiti": pl.Int64,
-                                    "uncertain": pl.Boolean})
+        return pl.DataFrame(schema={"date": pl.Date, "in_haiti": pl.Int64, "uncertain": pl.Boolean})
     # The timeline keeps each day's events in the order they were applied: keep that order.
     tl = tl.sort("date", maintain_order=True)
     daily = tl.group_by("date", "iso3", maintain_order=True).agg(
-        pl.col("in_haiti").last(), pl.col("uncertain").last())
+        pl.col("in_haiti").last(), pl.col("uncertain").last()
+    )
     dates = daily.select("date").unique().sort("date")
-    grid = dates.join(daily.select("iso3").unique(), how="cross").join(
-        daily, on=["date", "iso3"], how="left").sort("iso3", "date").with_columns(
-        pl.col("in_haiti").forward_fill().over("iso3").fill_null(0),
-        pl.col("uncertain").forward_fill().over("iso3").fill_null(False))
-    return grid.group_by("date").agg(pl.col("in_haiti").sum(), pl.col("uncertain").any()
-                                     ).sort("date")
+    grid = (
+        dates.join(daily.select("iso3").unique(), how="cross")
+        .join(daily, on=["date", "iso3"], how="left")
+        .sort("iso3", "date")
+        .with_columns(
+            pl.col("in_haiti").forward_fill().over("iso3").fill_null(0),
+            pl.col("uncertain").forward_fill().over("iso3").fill_null(False),
+        )
+    )
+    return (
+        grid.group_by("date").agg(pl.col("in_haiti").sum(), pl.col("uncertain").any()).sort("date")
+    )
 
 
 def level_in_force(mandates: pl.DataFrame, as_of: dt.date) -> dict[str, Any] | None:
     """The planning figure or authorised ceiling in force on ``as_of``."""
     m = plain(mandates).filter(
-        (pl.col("date") <= as_of) & pl.col("value").is_not_null()
-        & pl.col("measure").str.contains("(?i)plan|ceiling|target"))
+        (pl.col("date") <= as_of)
+        & pl.col("value").is_not_null()
+        & pl.col("measure").str.contains("(?i)plan|ceiling|target")
+    )
     if m.is_empty():
         return None
     row = m.sort("date", "figure_id").row(-1, named=True)
     kind = "ceiling" if "ceiling" in row["measure"].lower() else "planning"
-    return {"value": int(row["value"]), "kind": kind, "date": _iso(row["date"]),
-            "as_written": row["value_as_written"], "figure_id": row["figure_id"],
-            "source_id": row["source_id"]}
+    return {
+        "value": int(row["value"]),
+        "kind": kind,
+        "date": _iso(row["date"]),
+        "as_written": row["value_as_written"],
+        "figure_id": row["figure_id"],
+        "source_id": row["source_id"],
+    }
 
 
 def mission_start(mandates: pl.DataFrame) -> dt.date | None:
@@ -179,26 +193,36 @@ def mission_start(mandates: pl.DataFrame) -> dt.date | None:
 
 def _round(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "idps": int(row["idps"]), "round": row["round"],
+        "idps": int(row["idps"]),
+        "round": row["round"],
         "reference_date": _iso(row["reference_period_end"]),
-        "published": _iso(row["published"]), "qualifier": row["qualifier"],
-        "as_written": row["idps_as_written"], "coverage": row.get("coverage"),
+        "published": _iso(row["published"]),
+        "qualifier": row["qualifier"],
+        "as_written": row["idps_as_written"],
+        "coverage": row.get("coverage"),
         "departments_covered": _int(row.get("departments_covered")),
-        "figure_id": row["figure_id"], "source_id": row["source_id"],
+        "figure_id": row["figure_id"],
+        "source_id": row["source_id"],
     }
 
 
 def _money_latest(money: pl.DataFrame, measure: str, as_of: dt.date) -> dict[str, Any] | None:
     m = plain(money).filter(
-        (pl.col("measure") == measure) & (pl.col("currency") == "usd") & (pl.col("date") <= as_of))
+        (pl.col("measure") == measure) & (pl.col("currency") == "usd") & (pl.col("date") <= as_of)
+    )
     totals = m.filter(pl.col("donor").str.contains("(?i)trust fund|all donors|total"))
     m = totals if totals.height else m
     if m.is_empty():
         return None
     row = m.sort("date", "figure_id").row(-1, named=True)
-    return {"value": float(row["value"]), "date": _iso(row["date"]),
-            "qualifier": row["qualifier"], "as_written": row["value_as_written"],
-            "figure_id": row["figure_id"], "source_id": row["source_id"]}
+    return {
+        "value": float(row["value"]),
+        "date": _iso(row["date"]),
+        "qualifier": row["qualifier"],
+        "as_written": row["value_as_written"],
+        "figure_id": row["figure_id"],
+        "source_id": row["source_id"],
+    }
 
 
 def sources_used(p: Processed) -> list[str]:
@@ -206,8 +230,11 @@ def sources_used(p: Processed) -> list[str]:
     ids: set[str] = set()
     figures = plain(p.figures)
     if figures.height:
-        ids.update(i for cell in figures.filter(pl.col("status") == "used")["source_id"]
-                   for i in split_ids(cell))
+        ids.update(
+            i
+            for cell in figures.filter(pl.col("status") == "used")["source_id"]
+            for i in split_ids(cell)
+        )
     for key in ("idps", "departments", "context"):
         frame = p.tables.get(key)
         if frame is not None and frame.height:
@@ -228,17 +255,27 @@ def build_facts(p: Processed, as_of: str | dt.date) -> dict[str, Any]:
     if settled.height:
         top = settled.sort(["in_haiti", "date"], descending=[True, False]).row(0, named=True)
         peak = {"value": int(top["in_haiti"]), "date": _iso(top["date"])}
-    countries = [{
-        "iso3": r["iso3"], "name": r["country"], "pledged": _int(r["pledged"]),
-        "pledged_as_written": r["pledged_as_written"],
-        "pledged_qualifier": r["pledged_qualifier"],
-        "pledged_counted": bool(r["counted_in_total"]),
-        "pledge_date": r["pledge_date"],
-        "deployed": int(r["deployed"]), "deployed_peak": int(r["deployed_peak"]),
-        "first_arrival": _iso(r["first_arrival"]),
-    } for r in pvd.iter_rows(named=True)]
-    pledging = [c for c in countries if c["pledged"] is not None or
-                pvd.filter(pl.col("iso3") == c["iso3"])["pledge_figure_ids"][0] is not None]
+    countries = [
+        {
+            "iso3": r["iso3"],
+            "name": r["country"],
+            "pledged": _int(r["pledged"]),
+            "pledged_as_written": r["pledged_as_written"],
+            "pledged_qualifier": r["pledged_qualifier"],
+            "pledged_counted": bool(r["counted_in_total"]),
+            "pledge_date": r["pledge_date"],
+            "deployed": int(r["deployed"]),
+            "deployed_peak": int(r["deployed_peak"]),
+            "first_arrival": _iso(r["first_arrival"]),
+        }
+        for r in pvd.iter_rows(named=True)
+    ]
+    pledging = [
+        c
+        for c in countries
+        if c["pledged"] is not None
+        or pvd.filter(pl.col("iso3") == c["iso3"])["pledge_figure_ids"][0] is not None
+    ]
     level = level_in_force(p.mandates, day)
     deployed_total = int(pvd["deployed"].sum() or 0)
     pledged_total = int(pvd.filter(pl.col("counted_in_total"))["pledged"].sum() or 0)
@@ -247,22 +284,24 @@ def build_facts(p: Processed, as_of: str | dt.date) -> dict[str, Any]:
         "planned": level,
         "pledged_total": pledged_total,
         "deployed_total": deployed_total,
-        "deployed_share_of_pledged": (round(deployed_total / pledged_total, 4)
-                                      if pledged_total else None),
-        "deployed_share_of_planned": (round(deployed_total / level["value"], 4)
-                                      if level and level["value"] else None),
+        "deployed_share_of_pledged": (
+            round(deployed_total / pledged_total, 4) if pledged_total else None
+        ),
+        "deployed_share_of_planned": (
+            round(deployed_total / level["value"], 4) if level and level["value"] else None
+        ),
         "deployed_peak": peak,
         "countries": countries,
         "countries_pledging": len(pledging),
         "countries_pledging_with_number": sum(c["pledged"] is not None for c in pledging),
         "countries_pledging_unspecified": sum(c["pledged"] is None for c in pledging),
-        "pledges_not_counted": sum(c["pledged"] is not None and not c["pledged_counted"]
-                                   for c in pledging),
+        "pledges_not_counted": sum(
+            c["pledged"] is not None and not c["pledged_counted"] for c in pledging
+        ),
         "countries_sent": sum(c["deployed_peak"] > 0 for c in pledging),
         "countries_in_haiti": sum(c["deployed"] > 0 for c in countries),
     }
-    idps = plain(p.idps).filter(pl.col("published") <= day).sort("reference_period_end",
-                                                                  "round")
+    idps = plain(p.idps).filter(pl.col("published") <= day).sort("reference_period_end", "round")
     displacement: dict[str, Any]
     if idps.height:
         newest = _round(idps.row(-1, named=True))
@@ -277,13 +316,20 @@ def build_facts(p: Processed, as_of: str | dt.date) -> dict[str, Any]:
             "rounds": idps.height,
             "coverage_widened": bool(idps["coverage"].n_unique() > 1),
             "credit": "International Organization for Migration (IOM), Displacement Tracking "
-                      "Matrix (DTM)",
+            "Matrix (DTM)",
         }
     else:
         # The schema needs these keys; an as-of before IOM's first round has none to give.
-        displacement = {"idps": 0, "reference_date": day.isoformat(),
-                        "published": day.isoformat(), "round": None, "rounds": 0,
-                        "newest": None, "first": None, "at_mission_start": None}
+        displacement = {
+            "idps": 0,
+            "reference_date": day.isoformat(),
+            "published": day.isoformat(),
+            "round": None,
+            "rounds": 0,
+            "newest": None,
+            "first": None,
+            "at_mission_start": None,
+        }
     pledged = _money_latest(p.money, "trust_fund_pledged", day)
     received = _money_latest(p.money, "trust_fund_received", day)
     funding = {
@@ -313,7 +359,8 @@ def facts_schema() -> dict[str, Any]:
 def validate_facts(facts: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError if ``facts`` breaks the published schema."""
     validator = jsonschema.Draft202012Validator(
-        facts_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        facts_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
     validator.validate(facts)
 
 

@@ -23,9 +23,15 @@ def ensure_kernel(prefix: Path | None = None) -> Path:
     ``prefix`` — e.g. the separate JupyterLab environment — so that Lab, papermill and the tests
     all run notebooks with the report's own Python. Idempotent; imports nothing from Jupyter."""
     spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                 # ipykernel warns on every start that loopback TCP is unencrypted; quiet it.
-                 "--IPKernelApp.log_level=CRITICAL"],
+        "argv": [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            # ipykernel warns on every start that loopback TCP is unencrypted; quiet it.
+            "--IPKernelApp.log_level=CRITICAL",
+        ],
         "display_name": DISPLAY_NAME,
         "language": "python",
         "metadata": {"debugger": True},

@@ -36,9 +36,12 @@ def _publication_dates(root: Path) -> list[dt.date]:
         raise InputError(path, "the sources registry is missing", "Restore data/raw/sources.csv")
     size = path.stat().st_size
     if size > MAX_RAW_CSV_BYTES:
-        raise InputError(path, f"file is {size / 1e6:.0f} MB, far larger than a raw figures file "
-                         f"should be (limit {MAX_RAW_CSV_BYTES / 1e6:.0f} MB)",
-                         "Check that the right file was saved here")
+        raise InputError(
+            path,
+            f"file is {size / 1e6:.0f} MB, far larger than a raw figures file "
+            f"should be (limit {MAX_RAW_CSV_BYTES / 1e6:.0f} MB)",
+            "Check that the right file was saved here",
+        )
     if not path.read_bytes().strip():
         raise InputError(path, "file is empty", "It needs a header line and one row per source")
     dates = []
@@ -81,24 +84,31 @@ def parse_as_of(value: Any, *, where: str, root: Path, today: dt.date | None = N
             day = dt.date.fromisoformat(value.strip())
         except ValueError:
             raise InputError(
-                where, "as_of is not an ISO date", "Write it as YYYY-MM-DD, e.g. 2024-09-21",
+                where,
+                "as_of is not an ISO date",
+                "Write it as YYYY-MM-DD, e.g. 2024-09-21",
                 found=value,
             ) from None
         if len(value.strip()) != 10:
             raise InputError(where, "as_of must be written YYYY-MM-DD", found=value)
     else:
         raise InputError(
-            where, f"as_of must be a date written YYYY-MM-DD, not a {type(value).__name__}",
-            "Quote it in params.yaml: as_of: \"2024-09-21\"", found=repr(value),
+            where,
+            f"as_of must be a date written YYYY-MM-DD, not a {type(value).__name__}",
+            'Quote it in params.yaml: as_of: "2024-09-21"',
+            found=repr(value),
         )
     if day > today:
-        raise InputError(where, f"as_of is in the future (today is {today.isoformat()})",
-                         found=day.isoformat())
+        raise InputError(
+            where, f"as_of is in the future (today is {today.isoformat()})", found=day.isoformat()
+        )
     first = min(_publication_dates(root))
     if day < first:
         raise InputError(
-            where, f"as_of is before the first sourced figure ({first.isoformat()})",
-            "Choose a later date", found=day.isoformat(),
+            where,
+            f"as_of is before the first sourced figure ({first.isoformat()})",
+            "Choose a later date",
+            found=day.isoformat(),
         )
     return day.isoformat()
 
@@ -114,8 +124,12 @@ def parse_dtm_files(value: Any, *, where: str, root: Path) -> tuple[str, ...]:
     for item in value:
         path = (root / item).resolve()
         if not path.is_file():
-            raise InputError(where, "a DTM file in dtm_files does not exist",
-                             "Check the path (relative to the project root)", found=item)
+            raise InputError(
+                where,
+                "a DTM file in dtm_files does not exist",
+                "Check the path (relative to the project root)",
+                found=item,
+            )
         files.append(item)
     return tuple(files)
 
@@ -138,8 +152,11 @@ def load_params(
             loaded = yaml.safe_load(params_file.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            raise InputError(params_file, f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                             row=mark.line + 1 if mark else None) from None
+            raise InputError(
+                params_file,
+                f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                row=mark.line + 1 if mark else None,
+            ) from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
@@ -147,14 +164,21 @@ def load_params(
         raw = loaded
     unknown = sorted(set(raw) - set(KNOWN))
     if unknown:
-        raise InputError(params_file, f"unknown parameter(s): {', '.join(map(str, unknown))}",
-                         f"Known parameters: {', '.join(KNOWN)}")
+        raise InputError(
+            params_file,
+            f"unknown parameter(s): {', '.join(map(str, unknown))}",
+            f"Known parameters: {', '.join(KNOWN)}",
+        )
     where_as_of = "command line (AS_OF)" if as_of is not None else str(params_file)
     value = as_of if as_of is not None else raw.get("as_of")
     given = value is not None and value != ""
-    resolved = (parse_as_of(value, where=where_as_of, root=root, today=today) if given
-                else newest_as_of(root))
+    resolved = (
+        parse_as_of(value, where=where_as_of, root=root, today=today)
+        if given
+        else newest_as_of(root)
+    )
     where_dtm = "command line (DTM_FILES)" if dtm_files is not None else str(params_file)
-    files = parse_dtm_files(dtm_files if dtm_files is not None else raw.get("dtm_files"),
-                            where=where_dtm, root=root)
+    files = parse_dtm_files(
+        dtm_files if dtm_files is not None else raw.get("dtm_files"), where=where_dtm, root=root
+    )
     return Params(as_of=resolved, as_of_given=given, dtm_files=files)

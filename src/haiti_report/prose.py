@@ -23,8 +23,20 @@ from typing import Any
 from haiti_report.dates import parse_date_span
 from haiti_report.values import PHRASE_WORDS
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 # The words values.ReportedValue.phrase uses, so prose and parsing agree.
 QUALIFIER_WORDS = {**PHRASE_WORDS, "less_than": "fewer than "}
@@ -36,6 +48,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:])")
 
 # --- numbers -------------------------------------------------------------------------------
 
+
 def number(value: int | float | None) -> str:
     """1412199 -> '1,412,199'; 0.5 -> '0.5'; None -> 'unspecified'."""
     if value is None:
@@ -45,8 +58,13 @@ def number(value: int | float | None) -> str:
     return f"{value:,.1f}"
 
 
-def reported(value: int | float | None, qualifier: str | None = "exact", *,
-             high: int | float | None = None, unit: str = "people") -> str:
+def reported(
+    value: int | float | None,
+    qualifier: str | None = "exact",
+    *,
+    high: int | float | None = None,
+    unit: str = "people",
+) -> str:
     """A figure in house style with the source's qualifier: 'about 1,000', 'at least 1,900',
     '1,500–2,000', '$110.3 million'."""
     if value is None:
@@ -78,8 +96,7 @@ def money_words(value: int | float) -> str:
     return number(value)
 
 
-def money(value: int | float | None, currency: str = "usd",
-          qualifier: str | None = "exact") -> str:
+def money(value: int | float | None, currency: str = "usd", qualifier: str | None = "exact") -> str:
     """'$110.3 million', 'about C$80.5 million'."""
     return reported(value, qualifier, unit=currency)
 
@@ -115,6 +132,7 @@ def join_words(items: Sequence[str]) -> str:
 
 # --- dates ---------------------------------------------------------------------------------
 
+
 def date(value: dt.date | str | None) -> str:
     """'2024-09-21' -> '21 September 2024'; '2024-06' -> 'June 2024'; '2024' -> '2024'."""
     if value is None:
@@ -144,6 +162,7 @@ def iso(value: dt.date | str | None) -> str:
 
 
 # --- safe output ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Html:
@@ -220,9 +239,14 @@ def _text(value: Any) -> str:
 class Table:
     """A table whose every cell is escaped; shows as HTML (nbconvert) or Markdown (Quarto)."""
 
-    def __init__(self, rows: Iterable[Mapping[str, Any]],
-                 columns: Sequence[str] | Mapping[str, str],
-                 *, caption: str | None = None, numeric: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        columns: Sequence[str] | Mapping[str, str],
+        *,
+        caption: str | None = None,
+        numeric: Iterable[str] = (),
+    ) -> None:
         self.columns = dict(columns) if isinstance(columns, Mapping) else {c: c for c in columns}
         self.rows = [dict(r) for r in rows]
         self.caption = caption
@@ -231,23 +255,32 @@ class Table:
     def _repr_html_(self) -> str:
         head = "".join(
             f'<th style="text-align:{"right" if key in self.numeric else "left"}">'
-            f"{escape(label)}</th>" for key, label in self.columns.items())
+            f"{escape(label)}</th>"
+            for key, label in self.columns.items()
+        )
         body = []
         for row in self.rows:
             cells = []
             for key in self.columns:
-                style = (' style="text-align:right"' if key in self.numeric
-                         else ' style="text-align:left"')
+                style = (
+                    ' style="text-align:right"'
+                    if key in self.numeric
+                    else ' style="text-align:left"'
+                )
                 cells.append(f"<td{style}>{cell_html(row.get(key))}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
-        return (f'<table class="report-table">{caption}<thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(body)}</tbody></table>")
+        return (
+            f'<table class="report-table">{caption}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
 
     def _repr_markdown_(self) -> str:
         keys = list(self.columns)
-        lines = ["| " + " | ".join(escape_md(self.columns[k]) for k in keys) + " |",
-                 "|" + "|".join("---:" if k in self.numeric else "---" for k in keys) + "|"]
+        lines = [
+            "| " + " | ".join(escape_md(self.columns[k]) for k in keys) + " |",
+            "|" + "|".join("---:" if k in self.numeric else "---" for k in keys) + "|",
+        ]
         for row in self.rows:
             lines.append("| " + " | ".join(cell_md(row.get(k)) for k in keys) + " |")
         if self.caption:
@@ -282,8 +315,9 @@ def bold(text: Any) -> Html:
 
 def bullets(items: Iterable[Any]) -> Html:
     items = list(items)
-    html_items = "".join(f"<li>{cell_html(i) if isinstance(i, Html) else escape(i)}</li>"
-                         for i in items)
+    html_items = "".join(
+        f"<li>{cell_html(i) if isinstance(i, Html) else escape(i)}</li>" for i in items
+    )
     md_items = "\n".join(f"- {cell_md(i) if isinstance(i, Html) else escape_md(i)}" for i in items)
     return Html(f"<ul>{html_items}</ul>", md_items)
 
@@ -301,11 +335,13 @@ class Bullets:
 
 # --- the report's sentences and tables -------------------------------------------------------
 
+
 def fact(text: str, path: str) -> Html:
     """A number in the text, tagged with the facts.json path it shows (``data-fact``), so a
     test can check the page against facts.json."""
-    return Html(f'<span class="fact" data-fact="{escape(path)}">{escape(text)}</span>',
-                escape_md(text))
+    return Html(
+        f'<span class="fact" data-fact="{escape(path)}">{escape(text)}</span>', escape_md(text)
+    )
 
 
 def headline(facts: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -316,39 +352,56 @@ def headline(facts: Mapping[str, Any]) -> tuple[Any, ...]:
     when = date(facts["as_of"])
     mission = facts.get("mission", {}).get("short", "mission")
     parts: list[Any] = [
-        f"By {when}, ", fact(number(p["deployed_total"]), "personnel.deployed_total"),
-        " of the ", fact(number(p["pledged_total"]), "personnel.pledged_total"),
+        f"By {when}, ",
+        fact(number(p["deployed_total"]), "personnel.deployed_total"),
+        " of the ",
+        fact(number(p["pledged_total"]), "personnel.pledged_total"),
         f" police and soldiers pledged to Haiti's security mission ({mission}) were in the "
-        "country (", fact(share(p["deployed_total"], p["pledged_total"]),
-                          "personnel.deployed_share_of_pledged"), ").",
+        "country (",
+        fact(share(p["deployed_total"], p["pledged_total"]), "personnel.deployed_share_of_pledged"),
+        ").",
     ]
     if p.get("countries_pledging"):
-        parts += [" ", fact(count_word(p["countries_sent"]).capitalize(),
-                            "personnel.countries_sent"),
-                  " of the ", fact(number(p["countries_pledging"]),
-                                   "personnel.countries_pledging"),
-                  " countries that had pledged personnel had sent anyone"]
+        parts += [
+            " ",
+            fact(count_word(p["countries_sent"]).capitalize(), "personnel.countries_sent"),
+            " of the ",
+            fact(number(p["countries_pledging"]), "personnel.countries_pledging"),
+            " countries that had pledged personnel had sent anyone",
+        ]
         if p.get("countries_pledging_unspecified"):
-            parts += ["; ", fact(count_word(p["countries_pledging_unspecified"]),
-                                 "personnel.countries_pledging_unspecified"),
-                      " had pledged without giving a number"]
+            parts += [
+                "; ",
+                fact(
+                    count_word(p["countries_pledging_unspecified"]),
+                    "personnel.countries_pledging_unspecified",
+                ),
+                " had pledged without giving a number",
+            ]
         parts.append(".")
     start_key = "at_mission_start" if d.get("at_mission_start") else "first"
     start, newest = d.get(start_key), d.get("newest")
     if start and newest and start["round"] != newest["round"]:
-        cov = ("" if start.get("coverage") == newest.get("coverage") else
-               f" (when IOM's count covered {_coverage_words(start.get('coverage'))})")
+        cov = (
+            ""
+            if start.get("coverage") == newest.get("coverage")
+            else f" (when IOM's count covered {_coverage_words(start.get('coverage'))})"
+        )
         verb = "rose" if newest["idps"] > start["idps"] else "went"
-        parts += [f" Meanwhile the number of people displaced inside Haiti, as counted by IOM, "
-                  f"{verb} from ",
-                  fact(reported(start["idps"], start["qualifier"]), f"displacement.{start_key}.idps"),
-                  f" in {month(start['reference_date'])}{cov} to ",
-                  fact(reported(newest["idps"], newest["qualifier"]), "displacement.newest.idps"),
-                  f" in {month(newest['reference_date'])}."]
+        parts += [
+            f" Meanwhile the number of people displaced inside Haiti, as counted by IOM, "
+            f"{verb} from ",
+            fact(reported(start["idps"], start["qualifier"]), f"displacement.{start_key}.idps"),
+            f" in {month(start['reference_date'])}{cov} to ",
+            fact(reported(newest["idps"], newest["qualifier"]), "displacement.newest.idps"),
+            f" in {month(newest['reference_date'])}.",
+        ]
     elif newest:
-        parts += [" IOM counted ",
-                  fact(reported(newest["idps"], newest["qualifier"]), "displacement.newest.idps"),
-                  f" people displaced inside Haiti ({month(newest['reference_date'])})."]
+        parts += [
+            " IOM counted ",
+            fact(reported(newest["idps"], newest["qualifier"]), "displacement.newest.idps"),
+            f" people displaced inside Haiti ({month(newest['reference_date'])}).",
+        ]
     return tuple(parts)
 
 
@@ -366,11 +419,16 @@ def mission_phrase(as_of: str | dt.date, gsf_from: str | dt.date | None) -> str:
     """The mission's name on ``as_of``: the MSS until the Gang Suppression Force took over
     (``gsf_from``, from the mandates table), the GSF from then on."""
     d = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
-    start = (gsf_from if isinstance(gsf_from, dt.date) or gsf_from is None
-             else dt.date.fromisoformat(str(gsf_from)))
+    start = (
+        gsf_from
+        if isinstance(gsf_from, dt.date) or gsf_from is None
+        else dt.date.fromisoformat(str(gsf_from))
+    )
     if start is not None and d >= start:
-        return ("the Gang Suppression Force (GSF), which replaced the Multinational Security "
-                f"Support mission (MSS) on {date(start)}")
+        return (
+            "the Gang Suppression Force (GSF), which replaced the Multinational Security "
+            f"Support mission (MSS) on {date(start)}"
+        )
     return "the Multinational Security Support mission (MSS)"
 
 
@@ -382,19 +440,34 @@ def sources_table(sources: Any, supports: Mapping[str, Sequence[str]]) -> Table:
         ids = supports.get(r["source_id"])
         if not ids:
             continue
-        rows.append({
-            "source": link(r["outlet"], r["url"]),
-            "title": r.get("title") or "",
-            "published": r["published"] or "undated",
-            "source_id": r["source_id"],
-            "figures": "; ".join(sorted(ids)),
-        })
-    return Table(rows, {"source": "Outlet (link)", "title": "Title", "published": "Published",
-                        "source_id": "Source id", "figures": "Figures it supports"})
+        rows.append(
+            {
+                "source": link(r["outlet"], r["url"]),
+                "title": r.get("title") or "",
+                "published": r["published"] or "undated",
+                "source_id": r["source_id"],
+                "figures": "; ".join(sorted(ids)),
+            }
+        )
+    return Table(
+        rows,
+        {
+            "source": "Outlet (link)",
+            "title": "Title",
+            "published": "Published",
+            "source_id": "Source id",
+            "figures": "Figures it supports",
+        },
+    )
 
 
-def frame_table(frame: Any, columns: Mapping[str, str], *, numeric: Iterable[str] = (),
-                links: Mapping[str, str] | None = None) -> Table:
+def frame_table(
+    frame: Any,
+    columns: Mapping[str, str],
+    *,
+    numeric: Iterable[str] = (),
+    links: Mapping[str, str] | None = None,
+) -> Table:
     """Any polars frame as an escaped table; ``links`` maps a column to the column holding
     its URL (links only for http/https)."""
     rows = []

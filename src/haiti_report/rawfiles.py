@@ -40,26 +40,41 @@ def read_raw_csv(
     size = path.stat().st_size
     if size > max_bytes:
         raise InputError(
-            path, f"file is {size / 1e6:.0f} MB, far larger than a raw figures file should be "
-            f"(limit {max_bytes / 1e6:.0f} MB)", "Check that the right file was saved here")
+            path,
+            f"file is {size / 1e6:.0f} MB, far larger than a raw figures file should be "
+            f"(limit {max_bytes / 1e6:.0f} MB)",
+            "Check that the right file was saved here",
+        )
     data = path.read_bytes()
     if not data.strip():
         raise InputError(path, "file is empty", f"It needs a header line: {','.join(columns)}")
     if data.startswith(b"\xef\xbb\xbf"):
-        raise InputError(path, "file starts with a byte-order mark (BOM)", row=1,
-                         fix="Save it as UTF-8 without BOM (e.g. in LibreOffice: uncheck "
-                         "'byte-order mark'; or run: sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)")
+        raise InputError(
+            path,
+            "file starts with a byte-order mark (BOM)",
+            row=1,
+            fix="Save it as UTF-8 without BOM (e.g. in LibreOffice: uncheck "
+            "'byte-order mark'; or run: sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)",
+        )
     if b"\r" in data:
         line = data[: data.index(b"\r")].count(b"\n") + 1
-        raise InputError(path, "file has Windows (CRLF) line endings", row=line,
-                         fix="Convert it to LF line endings (e.g. dos2unix FILE)")
+        raise InputError(
+            path,
+            "file has Windows (CRLF) line endings",
+            row=line,
+            fix="Convert it to LF line endings (e.g. dos2unix FILE)",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError(path, "file is not valid UTF-8 (perhaps saved as Latin-1/Windows-1252)",
-                         row=line, found=f"byte {data[exc.start]:#04x}",
-                         fix="Re-save it with UTF-8 encoding") from None
+        raise InputError(
+            path,
+            "file is not valid UTF-8 (perhaps saved as Latin-1/Windows-1252)",
+            row=line,
+            found=f"byte {data[exc.start]:#04x}",
+            fix="Re-save it with UTF-8 encoding",
+        ) from None
 
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -75,9 +90,12 @@ def read_raw_csv(
             if record:  # a blank line between rows is harmless
                 if len(record) != len(header):
                     raise InputError(
-                        path, f"row has {len(record)} fields, the header has {len(header)}",
+                        path,
+                        f"row has {len(record)} fields, the header has {len(header)}",
                         "Check for a missing or extra comma, or an unquoted comma in a text "
-                        "cell (wrap such cells in double quotes)", row=start)
+                        "cell (wrap such cells in double quotes)",
+                        row=start,
+                    )
                 rows.append(record)
                 lines.append(start)
             start = reader.line_num + 1
@@ -92,8 +110,13 @@ def read_raw_csv(
     for column in required:
         empty = frame.filter(pl.col(column) == "")
         if empty.height:
-            raise InputError(path, "a required cell is empty", row=empty[LINE][0], column=column,
-                             fix="Fill it in (every row needs this value)")
+            raise InputError(
+                path,
+                "a required cell is empty",
+                row=empty[LINE][0],
+                column=column,
+                fix="Fill it in (every row needs this value)",
+            )
     return frame.select([*columns, LINE]).with_columns(
         pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in columns
     )
@@ -102,8 +125,12 @@ def read_raw_csv(
 def _check_header(path: Path, header: list[str], columns: Sequence[str]) -> None:
     if any(not name.strip() for name in header):
         position = [i for i, name in enumerate(header, 1) if not name.strip()][0]
-        raise InputError(path, f"column {position} of the header has no name", row=1,
-                         fix=f"The header must be: {','.join(columns)}")
+        raise InputError(
+            path,
+            f"column {position} of the header has no name",
+            row=1,
+            fix=f"The header must be: {','.join(columns)}",
+        )
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise InputError(path, f"header repeats column(s) {', '.join(dupes)}", row=1)
@@ -120,11 +147,17 @@ def _check_header(path: Path, header: list[str], columns: Sequence[str]) -> None
     if len(missing) == 1 and len(extra) == 1:  # one out, one in: almost surely a rename
         renamed = {missing[0]: extra[0]}
     for name in missing:
-        parts.append(f"'{name}' is missing"
-                     + (f" (is '{renamed[name]}' it, renamed?)" if name in renamed else ""))
+        parts.append(
+            f"'{name}' is missing"
+            + (f" (is '{renamed[name]}' it, renamed?)" if name in renamed else "")
+        )
     parts += [f"'{name}' is not expected" for name in extra if name not in renamed.values()]
-    raise InputError(path, "unexpected columns: " + "; ".join(parts), row=1,
-                     fix=f"The header must be: {','.join(columns)}")
+    raise InputError(
+        path,
+        "unexpected columns: " + "; ".join(parts),
+        row=1,
+        fix=f"The header must be: {','.join(columns)}",
+    )
 
 
 def raise_on_duplicates(frame: pl.DataFrame, path: Path, column: str) -> None:
@@ -132,14 +165,22 @@ def raise_on_duplicates(frame: pl.DataFrame, path: Path, column: str) -> None:
     seen: set[str] = set()
     for index, value in enumerate(frame[column]):
         if value in seen:
-            raise fail_row(path, frame, index, column, f"{column} is used twice",
-                           "Give each row its own id")
+            raise fail_row(
+                path, frame, index, column, f"{column} is used twice", "Give each row its own id"
+            )
         seen.add(value)
 
 
-def fail_row(path: Path, frame: pl.DataFrame, index: int, column: str, problem: str,
-             fix: str = "") -> InputError:
+def fail_row(
+    path: Path, frame: pl.DataFrame, index: int, column: str, problem: str, fix: str = ""
+) -> InputError:
     """An InputError for row ``index`` of a table read by :func:`read_raw_csv`."""
     value = frame[column][index] if column in frame.columns else None
-    return InputError(path, problem, fix, row=int(frame[LINE][index]), column=column,
-                      found=None if value is None else str(value))
+    return InputError(
+        path,
+        problem,
+        fix,
+        row=int(frame[LINE][index]),
+        column=column,
+        found=None if value is None else str(value),
+    )

@@ -15,6 +15,7 @@ QUALIFIERS = ["exact", "about", "nearly", "at_least", "more_than", "up_to", "les
 
 # --- Pledges, deployments, money (notebook 10_clean_mss) -------------------------------------
 
+
 class Figures(dy.Schema):
     """Every raw figure, parsed, with what the as-of date and the decisions made of it."""
 
@@ -38,8 +39,13 @@ class Figures(dy.Schema):
 
     @dy.rule()
     def bounds_hold(cls) -> pl.Expr:
-        return (pl.col("low").is_null() | pl.col("value").is_null() | (pl.col("low") <= pl.col("value"))) & (
-            pl.col("high").is_null() | pl.col("value").is_null() | (pl.col("value") <= pl.col("high")))
+        return (
+            pl.col("low").is_null() | pl.col("value").is_null() | (pl.col("low") <= pl.col("value"))
+        ) & (
+            pl.col("high").is_null()
+            | pl.col("value").is_null()
+            | (pl.col("value") <= pl.col("high"))
+        )
 
     @dy.rule()
     def people_are_whole(cls) -> pl.Expr:
@@ -141,14 +147,20 @@ class Decisions(dy.Schema):
 
 # --- Displacement (notebook 11_clean_displacement) --------------------------------------------
 
-COVERAGES = ["capital_only", "capital_and_grand_sud", "three_departments", "seven_departments",
-             "all_departments"]
+COVERAGES = [
+    "capital_only",
+    "capital_and_grand_sud",
+    "three_departments",
+    "seven_departments",
+    "all_departments",
+]
 ROUND_PATTERN = r"^R\d+(\.\d+)?$"  # R1 ... R11, R5.1
 
 
 def _idps_within_bounds() -> pl.Expr:
     return (pl.col("idps_low").is_null() | (pl.col("idps_low") <= pl.col("idps"))) & (
-        pl.col("idps_high").is_null() | (pl.col("idps") <= pl.col("idps_high")))
+        pl.col("idps_high").is_null() | (pl.col("idps") <= pl.col("idps_high"))
+    )
 
 
 class IdpsNational(dy.Schema):
@@ -225,4 +237,5 @@ class Context(dy.Schema):
     @dy.rule()
     def bounds_hold(cls) -> pl.Expr:
         return (pl.col("low").is_null() | (pl.col("low") <= pl.col("value"))) & (
-            pl.col("high").is_null() | (pl.col("value") <= pl.col("high")))
+            pl.col("high").is_null() | (pl.col("value") <= pl.col("high"))
+        )

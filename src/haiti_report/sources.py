@@ -36,8 +36,14 @@ def load_sources(raw_dir: str | Path) -> pl.DataFrame:
     firsts, lasts = [], []
     for index, (text, kind) in enumerate(zip(frame["published"], frame["kind"], strict=True)):
         if kind not in KINDS:
-            raise fail_row(path, frame, index, "kind", "unknown kind of source",
-                           f"Use one of: {', '.join(KINDS)}")
+            raise fail_row(
+                path,
+                frame,
+                index,
+                "kind",
+                "unknown kind of source",
+                f"Use one of: {', '.join(KINDS)}",
+            )
         if text is None:
             firsts.append(None)
             lasts.append(None)
@@ -57,20 +63,32 @@ def split_ids(cell: str | None) -> list[str]:
     return [part.strip() for part in (cell or "").split(";") if part.strip()]
 
 
-def check_source_ids(frame: pl.DataFrame, path: Path, sources: pl.DataFrame,
-                     column: str = "source_id") -> None:
+def check_source_ids(
+    frame: pl.DataFrame, path: Path, sources: pl.DataFrame, column: str = "source_id"
+) -> None:
     """Every source id named in ``frame[column]`` must be in the registry."""
     known = set(sources["source_id"])
     for index, cell in enumerate(frame[column]):
         ids = split_ids(cell)
         if not ids:
-            raise fail_row(path, frame, index, column, "no source given",
-                           "Every figure needs a source_id from data/raw/sources.csv")
+            raise fail_row(
+                path,
+                frame,
+                index,
+                column,
+                "no source given",
+                "Every figure needs a source_id from data/raw/sources.csv",
+            )
         unknown = [s for s in ids if s not in known]
         if unknown:
-            raise fail_row(path, frame, index, column,
-                           f"unknown source id {unknown[0]!r}",
-                           "Add the source to data/raw/sources.csv or correct the id")
+            raise fail_row(
+                path,
+                frame,
+                index,
+                column,
+                f"unknown source id {unknown[0]!r}",
+                "Add the source to data/raw/sources.csv or correct the id",
+            )
 
 
 def source_line(source_ids: Iterable[str], sources: pl.DataFrame, *, limit: int = 4) -> str:
@@ -96,5 +114,9 @@ def source_line(source_ids: Iterable[str], sources: pl.DataFrame, *, limit: int 
 
 def _is_iom(outlet: str) -> bool:
     lowered = outlet.lower()
-    return lowered.startswith("iom") or "displacement tracking matrix" in lowered \
-        or lowered.startswith("hdx") or "dtm" in lowered.split()
+    return (
+        lowered.startswith("iom")
+        or "displacement tracking matrix" in lowered
+        or lowered.startswith("hdx")
+        or "dtm" in lowered.split()
+    )

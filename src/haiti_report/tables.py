@@ -23,16 +23,34 @@ class CleaningLog:
     step: str
     entries: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, table: str, rule: str, rows: int, detail: str = "",
-            figure_ids: list[str] | None = None) -> None:
-        self.entries.append({
-            "step": self.step, "table": table, "rule": rule, "rows": int(rows),
-            "figure_ids": "; ".join(sorted(set(figure_ids or []))), "detail": detail,
-        })
+    def add(
+        self,
+        table: str,
+        rule: str,
+        rows: int,
+        detail: str = "",
+        figure_ids: list[str] | None = None,
+    ) -> None:
+        self.entries.append(
+            {
+                "step": self.step,
+                "table": table,
+                "rule": rule,
+                "rows": int(rows),
+                "figure_ids": "; ".join(sorted(set(figure_ids or []))),
+                "detail": detail,
+            }
+        )
 
     def frame(self) -> pl.DataFrame:
-        schema = {"step": pl.String, "table": pl.String, "rule": pl.String, "rows": pl.Int64,
-                  "figure_ids": pl.String, "detail": pl.String}
+        schema = {
+            "step": pl.String,
+            "table": pl.String,
+            "rule": pl.String,
+            "rows": pl.Int64,
+            "figure_ids": pl.String,
+            "detail": pl.String,
+        }
         return pl.DataFrame(self.entries, schema=schema).sort("table", "rule", "detail")
 
     def write(self, out_dir: Path) -> Path:
@@ -48,8 +66,15 @@ def write_csv(frame: pl.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_table(frame: pl.DataFrame, schema: type[dy.Schema], out_dir: Path, name: str,
-                log: CleaningLog, *, sort_by: list[str] | None = None) -> pl.DataFrame:
+def write_table(
+    frame: pl.DataFrame,
+    schema: type[dy.Schema],
+    out_dir: Path,
+    name: str,
+    log: CleaningLog,
+    *,
+    sort_by: list[str] | None = None,
+) -> pl.DataFrame:
     """Validate ``frame`` with ``schema``, write valid rows to ``out_dir/name.csv`` and
     quarantine the rest; return the valid rows."""
     columns = list(schema.columns())
@@ -61,9 +86,13 @@ def write_table(frame: pl.DataFrame, schema: type[dy.Schema], out_dir: Path, nam
     invalid = failure.invalid()
     id_column = next((c for c in ("figure_id", "iso3", "round") if c in invalid.columns), None)
     for rule, rows in sorted(counts.items()):
-        log.add(name, f"quarantined: {rule}", rows,
-                detail="rows that break this rule are left out of the table",
-                figure_ids=[str(v) for v in invalid[id_column]] if id_column else None)
+        log.add(
+            name,
+            f"quarantined: {rule}",
+            rows,
+            detail="rows that break this rule are left out of the table",
+            figure_ids=[str(v) for v in invalid[id_column]] if id_column else None,
+        )
     quarantine = out_dir / f"{name}.quarantine.csv"
     if invalid.height:
         write_csv(invalid.sort(columns), quarantine)
