@@ -155,3 +155,32 @@ def test_pdf_has_pages_charts_and_headline_numbers(built):
         title = json.loads(spec.read_text())["title"]["text"]
         first_line = " ".join((title if isinstance(title, str) else title[0]).split())
         assert first_line[:40] in text, spec.name
+
+
+def test_quarto_configuration_is_complete():
+    import yaml
+
+    from haiti_report.render import QUARTO_CONFIG
+
+    config = yaml.safe_load(QUARTO_CONFIG.read_text(encoding="utf-8"))
+    assert config["execute"]["enabled"] is False  # papermill executed already
+    html = config["format"]["html"]
+    assert html["embed-resources"] is True and html["toc"] is True
+    assert html["include-in-header"] == "_vega.html"
+    assert "typst" in config["format"]
+
+
+@pytest.mark.quarto
+@pytest.mark.skipif(
+    shutil.which("quarto") is None,
+    reason="Quarto is not installed (conda-forge via environment.yml, or quarto.org); the "
+    "build uses nbconvert + Chromium instead",
+)
+def test_quarto_renders_the_executed_report(built, tmp_path):
+    from haiti_report.render import _render_quarto
+
+    executed = tmp_path / "notebooks" / "20_report.ipynb"
+    executed.parent.mkdir()
+    shutil.copy(built / "reports/latest/notebooks/20_report.ipynb", executed)
+    result = _render_quarto(executed, tmp_path)
+    assert result.html.stat().st_size > 100_000 and result.pdf.read_bytes()[:5] == b"%PDF-"

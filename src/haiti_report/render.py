@@ -128,17 +128,21 @@ def print_to_pdf(chromium: str, html: Path, pdf: Path) -> None:
 
 def _render_quarto(notebook: Path, out_dir: Path) -> RenderResult:
     """Render with Quarto inside the build folder (Quarto wants its config beside the input)."""
+    from haiti_report.altair_offline import vega_bundle
+
     work = notebook.parent
-    shutil.copyfile(QUARTO_CONFIG, work / "_quarto.yml")
-    subprocess.run(
-        ["quarto", "render", notebook.name, "--to", "html,typst", "--no-execute"],
-        cwd=work,
-        check=True,
-    )
-    stem = notebook.stem
+    helpers = [work / "_quarto.yml", work / "_vega.html"]
+    shutil.copyfile(QUARTO_CONFIG, helpers[0])
+    helpers[1].write_text(f"<script>{vega_bundle()}</script>\n", encoding="utf-8")
+    try:
+        subprocess.run(
+            ["quarto", "render", notebook.name, "--to", "all", "--no-execute"], cwd=work, check=True
+        )
+    finally:
+        for helper in helpers:
+            helper.unlink(missing_ok=True)
     html = out_dir / "report.html"
     pdf = out_dir / "report.pdf"
-    shutil.move(work / f"{stem}.html", html)
-    shutil.move(work / f"{stem}.pdf", pdf)
-    (work / "_quarto.yml").unlink()
+    shutil.move(work / f"{notebook.stem}.html", html)
+    shutil.move(work / f"{notebook.stem}.pdf", pdf)
     return RenderResult("quarto", html, pdf, "PDF typeset by Quarto (Typst)")
