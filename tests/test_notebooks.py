@@ -32,3 +32,15 @@ def test_parameters_cell_declares_what_the_driver_passes(step):
     from haiti_report.build import declared_parameters
 
     assert set(step.parameters) <= declared_parameters(ROOT / step.notebook)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.name)
+def test_papermill_reads_every_parameter(step):
+    """papermill must parse each parameter line (a comment it cannot read makes it warn
+    'Passed unknown parameter' on every run)."""
+    import papermill
+
+    from haiti_report.build import declared_parameters
+
+    inspected = set(papermill.inspect_notebook(str(ROOT / step.notebook)))
+    assert inspected == declared_parameters(ROOT / step.notebook)
