@@ -195,7 +195,106 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print_table(results)
+    update_readme(results)
     return 0
+
+
+README_START = "<!-- benchmark-table:start -->"
+README_END = "<!-- benchmark-table:end -->"
+
+
+def markdown_table(r: dict) -> str:
+    """The README's benchmark table, made from results.json (so the two always agree)."""
+
+    def s(x: dict) -> str:
+        return f"{x['median']:.2f} s ({x['min']:.2f}–{x['max']:.2f})"
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    fl, cb, nb = r["floor"], r["cold_build"], r["noop_build"]
+    ch, rp = r["one_raw_file_changed"], r["report"]
+    rows = [
+        ("floor: kernel start + imports, clean_mss", s(fl["kernel_and_imports"]["clean_mss"]), ""),
+        (
+            "floor: kernel start + imports, clean_displacement",
+            s(fl["kernel_and_imports"]["clean_displacement"]),
+            "",
+        ),
+        ("floor: kernel start + imports, report", s(fl["kernel_and_imports"]["report"]), ""),
+        ("floor: renderer alone (HTML + PDF)", s(fl["render"]), ""),
+        ("floor: total (cleaning notebooks side by side)", f"{fl['total_seconds']:.2f} s", ""),
+        ("cold `make report` (environment ready)", s(cb["total"]), ""),
+        (
+            "cold build / floor",
+            f"{cb['ratio_to_floor']:.2f}×",
+            f"goal ≤ {cb['goal_ratio']}×: {verdict(cb['ratio_to_floor'] <= cb['goal_ratio'])}",
+        ),
+        ("no-op `make report`", s(nb), f"goal ≤ 1 s: {verdict(nb['median'] <= 1)}"),
+        (
+            "one raw file changed (" + ch["file"].split("/")[-1] + ")",
+            s(ch),
+            "re-ran: " + ", ".join(ch["notebooks_rerun"]),
+        ),
+        (
+            "report.html size",
+            f"{rp['html_bytes'] / 1e6:.2f} MB",
+            f"goal ≤ 2.5 MB: {verdict(rp['html_bytes'] <= rp['goal_bytes'])}",
+        ),
+    ]
+    if "chart_draw_seconds" in rp:
+        d = rp["chart_draw_seconds"]
+        rows.append(
+            (
+                "every chart drawn in headless Chromium",
+                s(d),
+                f"goal ≤ 1.5 s: {verdict(d['median'] <= d['goal_seconds'])}",
+            )
+        )
+    dtm = r.get("dtm_reader", {})
+    for n, size in sorted(dtm.get("sizes", {}).items(), key=lambda kv: int(kv[0])):
+        ratio = size["time_ratio_pandas_over_polars"]
+        rows.append(
+            (
+                f"DTM HDX CSV reader, {int(n):,} rows: ours (polars, lazy) vs pandas",
+                f"{size['polars']['seconds_median']:.2f} s vs "
+                f"{size['pandas']['seconds_median']:.2f} s; peak "
+                f"{size['polars']['peak_mb_median']:,.0f} MB vs "
+                f"{size['pandas']['peak_mb_median']:,.0f} MB",
+                f"×{ratio:.1f} faster (goal ≥ 5×: {verdict(ratio >= 5)})",
+            )
+        )
+    if "growth" in dtm:
+        g = dtm["growth"]
+        rows.append(
+            (
+                f"DTM reader growth, {g['from_rows']:,} → {g['to_rows']:,} rows",
+                f"time ×{g['polars_seconds']:.1f}, memory ×{g['polars_peak_mb']:.1f}",
+                "goal: linear (×10 rows, at most ×10 time)",
+            )
+        )
+    m = r["machine"]
+    lines = [
+        f"Measured {r['measured_at']} on {m['platform']}, {m['cpus']} CPUs, "
+        f"{m['memory_gb']} GB, Python {m['python']} (median of runs, min–max).",
+        "",
+        "| what | measured | goal |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def update_readme(r: dict) -> None:
+    """Replace the table between the README's benchmark markers with this run's."""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if README_START in text and README_END in text:
+        head, rest = text.split(README_START, 1)
+        _, tail = rest.split(README_END, 1)
+        readme.write_text(
+            f"{head}{README_START}\n{markdown_table(r)}\n{README_END}{tail}", encoding="utf-8"
+        )
 
 
 def print_table(r: dict) -> None:
