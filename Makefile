@@ -31,7 +31,7 @@ report: $(VENV)/.synced-report ## Build reports/latest (AS_OF=YYYY-MM-DD builds 
 test: $(VENV)/.synced-test $(LAB_VENV)/.synced ## Run the test suite (browser tests need Debian chromium)
 	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-lab: $(VENV)/.synced-report $(LAB_VENV)/.synced ## Start JupyterLab on 127.0.0.1:$(LAB_PORT) with the project kernel
+lab: $(VENV)/.synced-report $(LAB_VENV)/.synced ## Start JupyterLab on 127.0.0.1 (port LAB_PORT, default 8888) with the project kernel
 	$(LAB_VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) --no-browser \
 	  --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root)
 
