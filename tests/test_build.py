@@ -262,3 +262,27 @@ def test_notebooks_run_top_to_bottom_with_their_defaults(project):
     from haiti_report.params import newest_as_of
 
     assert facts["as_of"] == newest_as_of(project)
+
+
+def test_a_changed_raw_figure_shows_in_what_changed(project):
+    """Edit one figure, rebuild: the report's "What changed" section and the console say so."""
+    run_build(project)
+    before = json.loads((project / "reports/latest/facts.json").read_text())
+    figures = project / "data/raw/mss/figures.csv"
+    text = figures.read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("DEP-007,"))
+    assert ",24,people," in line  # Jamaica's first 24
+    figures.write_text(
+        text.replace(line, line.replace(",24,people,", ",25,people,")), encoding="utf-8"
+    )
+    proc = run_build(project)
+    after = json.loads((project / "reports/latest/facts.json").read_text())
+    assert after["personnel"]["deployed_total"] == before["personnel"]["deployed_total"] + 1
+    assert "Changes since the previous build" in proc.stdout
+    changes = json.loads((project / "reports/latest/changes.json").read_text())
+    changed = {c["path"] for c in changes["facts"]["changed"]}
+    assert "personnel.deployed_total" in changed
+    html = (project / "reports/latest/report.html").read_text(encoding="utf-8")
+    section = html.split("What changed since the last build", 1)[1].split("Methodology", 1)[0]
+    assert "personnel.deployed_total" in section
+    assert f"{before['personnel']['deployed_total']:,}" in section
