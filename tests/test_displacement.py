@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from haiti_report import decisions as decisions_mod
 from haiti_report import displacement as d
 from haiti_report import dtm
 from haiti_report.errors import InputError
@@ -328,7 +329,7 @@ def sample_raw(
         [{"confidence": "high", **r} for r in (CONTEXT if context is None else context)],
     )
     write_csv(
-        raw / "decisions.csv", d.DECISION_COLUMNS, DECISIONS if decisions is None else decisions
+        raw / "decisions.csv", decisions_mod.COLUMNS, DECISIONS if decisions is None else decisions
     )
     return raw
 

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from conftest import ROOT
 
-from haiti_report import mss
+from haiti_report import decisions, mss
 from haiti_report.countries import CountryNames
 from haiti_report.errors import InputError
 from haiti_report.sources import load_sources
@@ -22,7 +22,7 @@ s2,Wire B,,https://b.test/2,2024-07-01,wire,en,
 s3,Paper C,,https://c.test/3,2024-08-01,newspaper,en,
 s4,Paper D,,https://d.test/4,2024-12-20,newspaper,en,
 """
-DECISIONS_HEADER = ",".join(mss.DECISION_COLUMNS)
+DECISIONS_HEADER = ",".join(decisions.COLUMNS)
 
 
 def fixture(tmp_path: Path, figures: str, decisions: str = "") -> Path:

@@ -55,6 +55,7 @@ import polars as pl
 
 from haiti_report import dtm
 from haiti_report.dates import parse_date_span
+from haiti_report.decisions import read_decisions
 from haiti_report.errors import InputError
 from haiti_report.rawfiles import LINE, fail_row, raise_on_duplicates, read_raw_csv
 from haiti_report.schemas import COVERAGES, Context, IdpsDepartments, IdpsNational
@@ -104,18 +105,6 @@ CONTEXT_COLUMNS = (
     "source_id",
     "confidence",
     "note",
-)
-DECISION_COLUMNS = (
-    "decision_id",
-    "decided",
-    "topic",
-    "kind",
-    "country",
-    "event_date",
-    "chosen",
-    "rejected",
-    "rule",
-    "reasoning",
 )
 CONFIDENCE = ("high", "medium", "low")
 DEPARTMENTS = 10  # Haiti's departments, P-codes HT01..HT10
@@ -394,8 +383,7 @@ def load_context(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
 def load_decisions(path: Path, known_ids: set[str]) -> pl.DataFrame:
     """The decisions that name displacement figures (any kind: "idps_national", "killings",
     ...). A decision that names one must name only figures that exist."""
-    frame = read_raw_csv(path, DECISION_COLUMNS, required=("decision_id", "chosen"))
-    raise_on_duplicates(frame, path, "decision_id")
+    frame = read_decisions(path)
     keep = []
     for i, row in enumerate(frame.iter_rows(named=True)):
         named = split_ids(row["chosen"]) + split_ids(row["rejected"])

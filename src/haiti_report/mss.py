@@ -32,6 +32,7 @@ import polars as pl
 
 from haiti_report.countries import CountryNames, split_countries
 from haiti_report.dates import parse_date_span
+from haiti_report.decisions import decisions_path, read_decisions
 from haiti_report.rawfiles import LINE, fail_row, raise_on_duplicates, read_raw_csv
 from haiti_report.sources import check_source_ids, split_ids
 from haiti_report.tables import CleaningLog
@@ -51,18 +52,6 @@ FIGURE_COLUMNS = (
     "source_id",
     "confidence",
     "note",
-)
-DECISION_COLUMNS = (
-    "decision_id",
-    "decided",
-    "topic",
-    "kind",
-    "country",
-    "event_date",
-    "chosen",
-    "rejected",
-    "rule",
-    "reasoning",
 )
 KINDS = ("pledge", "arrival", "departure", "strength", "mandate", "money")
 DISPLACEMENT_KIND = "displacement"  # decisions.csv rows about IOM figures (see displacement.py)
@@ -87,10 +76,6 @@ PRECISION_RANK = {
 
 def figures_path(raw_dir: str | Path) -> Path:
     return Path(raw_dir) / "mss" / "figures.csv"
-
-
-def decisions_path(raw_dir: str | Path) -> Path:
-    return Path(raw_dir) / "decisions.csv"
 
 
 def load_figures(
@@ -197,12 +182,7 @@ def load_decisions(raw_dir: str | Path, known_ids: set[str]) -> pl.DataFrame:
     KINDS); every figure they name must exist. Rows of kind "displacement" belong to the
     displacement cleaning and are checked there."""
     path = decisions_path(raw_dir)
-    frame = read_raw_csv(
-        path,
-        DECISION_COLUMNS,
-        required=("decision_id", "decided", "topic", "kind", "chosen", "rule", "reasoning"),
-    )
-    raise_on_duplicates(frame, path, "decision_id")
+    frame = read_decisions(path)
     for i, row in enumerate(frame.iter_rows(named=True)):
         if row["kind"] not in (*KINDS, DISPLACEMENT_KIND):
             raise fail_row(
@@ -213,7 +193,6 @@ def load_decisions(raw_dir: str | Path, known_ids: set[str]) -> pl.DataFrame:
                 "unknown kind of decision",
                 f"Use one of: {', '.join((*KINDS, DISPLACEMENT_KIND))}",
             )
-        parse_date_span(row["decided"], file=path, row=row[LINE], column="decided")
         if row["kind"] == DISPLACEMENT_KIND:
             continue
         for column in ("chosen", "rejected"):
