@@ -366,7 +366,7 @@ def build(root: Path, params: Params, label: str, *, force: bool = False) -> Pat
             shutil.rmtree(staging)
             log(f"nothing changed: reports/{label} is up to date")
             return previous
-        _write_data_package_and_changes(root, staging, previous, log)
+        _write_data_package(root, staging, log)
         _write_manifest(root, staging, label, params, results, render_info, log)
         final = publish(root, label, staging)
     except BaseException:
@@ -496,11 +496,9 @@ def _render(
     }
 
 
-def _write_data_package_and_changes(
-    root: Path, staging: Path, previous: Path | None, log: Log
-) -> None:
-    """datapackage.json (Frictionless) and changes.json (what changed since the build this one
-    replaces), then the summary of the changes on the console."""
+def _write_data_package(root: Path, staging: Path, log: Log) -> None:
+    """datapackage.json (Frictionless), then on the console the summary of changes.json (what
+    changed since the build this one replaces), which the report notebook wrote."""
     from haiti_report.changes import FILENAME, format_changes
     from haiti_report.datapackage import write_datapackage
     from haiti_report.sources import load_sources

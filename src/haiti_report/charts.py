@@ -32,6 +32,7 @@ import altair as alt
 import polars as pl
 
 from haiti_report import altair_offline, prose
+from haiti_report.facts import country_counts, mission_totals, plain
 from haiti_report.sources import IOM_DTM_CREDIT, source_line, split_ids
 
 THEME = "haiti_report"
@@ -141,16 +142,6 @@ def _for_vega(frame: pl.DataFrame) -> pl.DataFrame:
     """Dates as ISO strings ('2024-06-25'), which browsers and vl-convert both read as UTC."""
     return frame.with_columns(
         pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date
-    )
-
-
-def plain(frame: pl.DataFrame) -> pl.DataFrame:
-    """Enum/categorical columns (as schema validation makes them) as plain strings, so tables
-    validated in memory and tables read back from CSV behave the same."""
-    return frame.with_columns(
-        pl.col(c).cast(pl.String)
-        for c, t in frame.schema.items()
-        if isinstance(t, (pl.Enum, pl.Categorical))
     )
 
 
@@ -473,9 +464,9 @@ def presence_grid(
     countries beyond the ``max_series`` largest summed as "Other countries". One row per
     (date, series); ``source_id`` lists the arrivals/departures behind the count."""
     end = _as_date(as_of)
-    # The timeline keeps each day's events in the order they were applied: keep that order.
-    tl = plain(timeline).filter(pl.col("date") <= end).sort("date", maintain_order=True)
-    if tl.is_empty():
+    tl = plain(timeline).filter(pl.col("date") <= end)
+    grid = country_counts(tl, end, extra_dates=[end])
+    if grid.is_empty():
         return pl.DataFrame(
             schema={
                 "date": pl.Date,
@@ -484,38 +475,19 @@ def presence_grid(
                 "source_id": pl.String,
             }
         )
-    # The last event of each country on each day holds its count after that day.
-    daily = tl.group_by("date", "iso3", maintain_order=True).agg(
-        pl.col("country").last(),
-        pl.col("in_haiti").last(),
-        pl.col("source_id").str.join("; ").alias("day_sources"),
-    )
     peaks = (
-        daily.group_by("country")
+        grid.group_by("country")
         .agg(pl.col("in_haiti").max())
         .sort(["in_haiti", "country"], descending=[True, False])
     )
     top = peaks["country"].head(max_series if peaks.height > max_series else peaks.height)
     if peaks.height > max_series:
         top = peaks["country"].head(max_series - 1)
-    dates = pl.DataFrame({"date": sorted(set(daily["date"].to_list()) | {end})})
-    countries = daily.select("iso3", "country").unique()
-    grid = (
-        dates.join(countries, how="cross")
-        .join(
-            daily.select("date", "iso3", "in_haiti", "day_sources"), on=["date", "iso3"], how="left"
-        )
-        .sort("iso3", "date")
-        .with_columns(
-            pl.col("in_haiti").forward_fill().over("iso3").fill_null(0),
-            pl.col("day_sources").forward_fill().over("iso3"),
-        )
-        .with_columns(
-            pl.when(pl.col("country").is_in(top.to_list()))
-            .then(pl.col("country"))
-            .otherwise(pl.lit(OTHER))
-            .alias("series")
-        )
+    grid = grid.with_columns(
+        pl.when(pl.col("country").is_in(top.to_list()))
+        .then(pl.col("country"))
+        .otherwise(pl.lit(OTHER))
+        .alias("series")
     )
     # Sources: every event of that series up to the date (the count depends on all of them).
     events = tl.with_columns(
@@ -1096,8 +1068,6 @@ def displacement_by_department(
 def _settled_peak(timeline: pl.DataFrame, end: dt.date) -> int:
     """The whole-mission peak, leaving out days a departure without a number made uncertain
     (the same definition as facts.json's deployed_peak)."""
-    from haiti_report.facts import mission_totals
-
     settled = mission_totals(timeline, end).filter(~pl.col("uncertain"))
     return int(settled["in_haiti"].max()) if settled.height else 0
 

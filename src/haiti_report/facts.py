@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -99,6 +100,8 @@ def read_processed(out_dir: str | Path) -> Processed:
 
 
 def plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """Enum/categorical columns (as schema validation makes them) as plain strings, so tables
+    validated in memory and tables read back from CSV behave the same."""
     return frame.with_columns(
         pl.col(c).cast(pl.String)
         for c, t in frame.schema.items()
@@ -133,32 +136,54 @@ def mission_name(as_of: dt.date, gsf_from: dt.date | None) -> dict[str, str]:
     return {"short": "MSS", "name": "Multinational Security Support mission"}
 
 
-def mission_totals(timeline: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    """Whole-mission personnel in Haiti after each day with a movement (date, in_haiti), and
-    whether any country's count was uncertain that day (a departure without a number not yet
-    settled by a reported count)."""
+def country_counts(
+    timeline: pl.DataFrame, as_of: dt.date, *, extra_dates: Iterable[dt.date] = ()
+) -> pl.DataFrame:
+    """End-of-day personnel in Haiti by country on every date anything moved up to ``as_of``
+    (and on ``extra_dates``): one row per (date, iso3) with country, in_haiti and uncertain
+    (a departure without a number not yet settled by a reported count)."""
     tl = plain(timeline).filter(pl.col("date") <= as_of)
     if "uncertain" not in tl.columns:
         tl = tl.with_columns(pl.lit(False).alias("uncertain"))
     if tl.is_empty():
-        return pl.DataFrame(schema={"date": pl.Date, "in_haiti": pl.Int64, "uncertain": pl.Boolean})
+        return pl.DataFrame(
+            schema={
+                "date": pl.Date,
+                "iso3": pl.String,
+                "country": pl.String,
+                "in_haiti": pl.Int64,
+                "uncertain": pl.Boolean,
+            }
+        )
     # The timeline keeps each day's events in the order they were applied: keep that order.
-    tl = tl.sort("date", maintain_order=True)
-    daily = tl.group_by("date", "iso3", maintain_order=True).agg(
-        pl.col("in_haiti").last(), pl.col("uncertain").last()
+    daily = (
+        tl.sort("date", maintain_order=True)
+        .group_by("date", "iso3", maintain_order=True)
+        .agg(pl.col("country").last(), pl.col("in_haiti").last(), pl.col("uncertain").last())
     )
-    dates = daily.select("date").unique().sort("date")
-    grid = (
-        dates.join(daily.select("iso3").unique(), how="cross")
-        .join(daily, on=["date", "iso3"], how="left")
+    dates = pl.DataFrame(
+        {"date": sorted(set(daily["date"].to_list()) | set(extra_dates))}, schema={"date": pl.Date}
+    )
+    return (
+        dates.join(daily.select("iso3", "country").unique(), how="cross")
+        .join(daily.drop("country"), on=["date", "iso3"], how="left")
         .sort("iso3", "date")
         .with_columns(
             pl.col("in_haiti").forward_fill().over("iso3").fill_null(0),
             pl.col("uncertain").forward_fill().over("iso3").fill_null(False),
         )
+        .sort("date", "iso3")
     )
+
+
+def mission_totals(timeline: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Whole-mission personnel in Haiti after each day with a movement (date, in_haiti), and
+    whether any country's count was uncertain that day."""
     return (
-        grid.group_by("date").agg(pl.col("in_haiti").sum(), pl.col("uncertain").any()).sort("date")
+        country_counts(timeline, as_of)
+        .group_by("date")
+        .agg(pl.col("in_haiti").sum(), pl.col("uncertain").any())
+        .sort("date")
     )
 
 
