@@ -37,7 +37,7 @@ lab: $(VENV)/.synced-report $(LAB_VENV)/.synced ## Start JupyterLab on 127.0.0.1
 
 diff: $(VENV)/.synced-report ## What changed between two builds: make diff OLD=reports/2024-09-21 [NEW=reports/latest]
 	@test -n "$(OLD)" || { echo "usage: make diff OLD=reports/<label> [NEW=reports/latest]" >&2; exit 2; }
-	@$(VENV)/bin/python -m haiti_report.changes "$(OLD)" "$(or $(NEW),reports/latest)"
+	@$(VENV)/bin/python -m haiti_report.build.changes "$(OLD)" "$(or $(NEW),reports/latest)"
 
 bench: $(VENV)/.synced-test ## Measure build and reader speed (writes benchmarks/results.json)
 	@$(VENV)/bin/python benchmarks/run.py
@@ -70,5 +70,5 @@ $(VENV)/.synced-test: uv.lock pyproject.toml | $(UV)
 # Python (.venv), registered into the Lab environment.
 $(LAB_VENV)/.synced: uv.lock pyproject.toml | $(UV) $(VENV)/.synced-report
 	UV_PROJECT_ENVIRONMENT=$(LAB_VENV) $(UV) sync --frozen --quiet --only-group lab
-	$(VENV)/bin/python -m haiti_report.kernel $(LAB_VENV) >/dev/null
+	$(VENV)/bin/python -m haiti_report.build.kernel $(LAB_VENV) >/dev/null
 	@touch $@

@@ -7,7 +7,7 @@ Not a test. Run by hand (or ``make bench``):
 It writes synthetic files in the HDX layout (header, HXL row, data; ~50 countries, ~2% Haiti;
 reused from --data-dir when present), then times, side by side in one run:
 
-* polars: ``haiti_report.dtm.read_hdx_csv`` (lazy scan, Haiti filter pushed into the scan);
+* polars: ``haiti_report.raw.dtm.read_hdx_csv`` (lazy scan, Haiti filter pushed into the scan);
 * pandas: ``pd.read_csv`` of the whole file (skiprows=[1]), filter admin0Pcode == "HTI",
   groupby-sum, i.e. what one would write without thinking about memory.
 
@@ -182,7 +182,7 @@ def ensure_file(data_dir: Path, rows: int) -> Path:
 
 
 def work_polars(path: Path) -> list[list]:
-    from haiti_report.dtm import read_hdx_csv  # already imported before the clock started
+    from haiti_report.raw.dtm import read_hdx_csv  # already imported before the clock started
 
     df = read_hdx_csv(path, country="HTI")
     return [
@@ -255,7 +255,7 @@ def peak_rss_mb() -> float:
 
 def run_worker(reader: str, path: Path, out: Path) -> None:
     if reader == "polars":
-        import haiti_report.dtm  # noqa: F401  (imports stay outside the timing)
+        import haiti_report.raw.dtm  # noqa: F401  (imports stay outside the timing)
     else:
         import pandas  # noqa: F401
     after_imports = rss_mb()

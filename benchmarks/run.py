@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 # What each notebook imports before it does any work (the unavoidable part of its run).
 NOTEBOOK_IMPORTS = {
-    "clean_mss": "import polars, dataframely, pycountry; import haiti_report.mss",
-    "clean_displacement": "import polars, dataframely; import haiti_report.displacement",
-    "report": "import polars, altair, vl_convert; import haiti_report.charts",
+    "clean_mss": "import polars, dataframely, pycountry; import haiti_report.clean.mss",
+    "clean_displacement": "import polars, dataframely; import haiti_report.clean.displacement",
+    "report": "import polars, altair, vl_convert; import haiti_report.report.charts",
 }
 
 
@@ -52,7 +52,7 @@ def kernel_start_and_imports(code: str) -> float:
     """Seconds from starting the project kernel to finishing ``code`` in it."""
     from jupyter_client.manager import start_new_kernel
 
-    from haiti_report.kernel import KERNEL_NAME, ensure_kernel
+    from haiti_report.build.kernel import KERNEL_NAME, ensure_kernel
 
     ensure_kernel()
     began = time.perf_counter()
@@ -93,7 +93,7 @@ def manifest(root: Path) -> dict:
 def render_alone(executed: Path, out: Path) -> float:
     """The renderer alone, in a fresh process (as the build pays for it)."""
     code = (
-        "import sys; from pathlib import Path; from haiti_report.render import render; "
+        "import sys; from pathlib import Path; from haiti_report.build.render import render; "
         "render(Path(sys.argv[1]), Path(sys.argv[2]))"
     )
     began = time.perf_counter()

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from conftest import ROOT, copy_project, run_build, tree_hashes
 
-from haiti_report.pipeline import STEPS
+from haiti_report.build.steps import STEPS
 
 pytestmark = pytest.mark.slow
 STEP_NAMES = [s.name for s in STEPS]
@@ -60,7 +60,7 @@ def test_manifest_records_the_run(built):
 
 
 def test_facts_json_is_valid_against_the_schema(built):
-    schema = json.loads((ROOT / "src/haiti_report/schemas/facts.schema.json").read_text())
+    schema = json.loads((ROOT / "src/haiti_report/core/facts.schema.json").read_text())
     facts = json.loads((built / "reports/latest/facts.json").read_text())
     jsonschema.validate(facts, schema, format_checker=jsonschema.FormatChecker())
 
@@ -237,7 +237,7 @@ def test_notebooks_run_top_to_bottom_with_their_defaults(project):
     import nbformat
     from nbclient import NotebookClient
 
-    from haiti_report.kernel import KERNEL_NAME
+    from haiti_report.build.kernel import KERNEL_NAME
 
     for step in STEPS:
         path = project / step.notebook
@@ -259,7 +259,7 @@ def test_notebooks_run_top_to_bottom_with_their_defaults(project):
     out = project / "reports/notebook-run"
     assert (out / "facts.json").exists() and (out / "data/mss/pledged_vs_deployed.csv").exists()
     facts = json.loads((out / "facts.json").read_text())
-    from haiti_report.params import newest_as_of
+    from haiti_report.build.params import newest_as_of
 
     assert facts["as_of"] == newest_as_of(project)
 

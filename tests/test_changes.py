@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from haiti_report.changes import (
+from haiti_report.build.changes import (
     FILENAME,
     changes_html,
     changes_markdown,
@@ -248,7 +248,7 @@ def test_cli_finds_labels_under_reports(tmp_path, capsys):
 def test_cli_missing_folder_is_a_clear_error_exit_2(old, tmp_path):
     missing = tmp_path / "nope"
     proc = subprocess.run(
-        [sys.executable, "-m", "haiti_report.changes", str(missing), str(old)],
+        [sys.executable, "-m", "haiti_report.build.changes", str(missing), str(old)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -259,7 +259,7 @@ def test_cli_missing_folder_is_a_clear_error_exit_2(old, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "haiti_report.changes", str(old), str(empty)],
+        [sys.executable, "-m", "haiti_report.build.changes", str(old), str(empty)],
         capture_output=True,
         text=True,
         timeout=120,

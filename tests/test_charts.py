@@ -13,7 +13,8 @@ import altair as alt
 import polars as pl
 import pytest
 
-from haiti_report import charts, schemas
+from haiti_report.report import charts
+from haiti_report.core import schemas
 
 D = dt.date.fromisoformat
 AS_OF = "2025-12-31"

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from test_charts import idps_frame, mandates_frame, money_frame, pvd_frame, sources_frame
 
-from haiti_report import claims
-from haiti_report.errors import InputError
+from haiti_report.clean import claims
+from haiti_report.core.errors import InputError
 
 D = dt.date.fromisoformat
 

@@ -10,16 +10,16 @@ import dataframely as dy
 import polars as pl
 import pytest
 
-from haiti_report import schemas
-from haiti_report.datapackage import (
+from haiti_report.core import schemas
+from haiti_report.build.datapackage import (
     DATA_LICENSE,
     FILENAME,
     schema_class_name,
     schema_for_table,
     write_datapackage,
 )
-from haiti_report.sources import IOM_DTM_CREDIT
-from haiti_report.tables import CleaningLog, write_table
+from haiti_report.raw.sources import IOM_DTM_CREDIT
+from haiti_report.clean.tables import CleaningLog, write_table
 
 frictionless = pytest.importorskip("frictionless")
 

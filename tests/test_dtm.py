@@ -13,8 +13,8 @@ import pytest
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-from haiti_report import dtm
-from haiti_report.dtm import (
+from haiti_report.raw import dtm
+from haiti_report.raw.dtm import (
     DtmFigures,
     national_totals,
     read_dtm_api_json,
@@ -22,7 +22,7 @@ from haiti_report.dtm import (
     read_hdx_baseline_xlsx,
     read_hdx_csv,
 )
-from haiti_report.errors import InputError
+from haiti_report.core.errors import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dtm"
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "haiti_dtm_samples"

@@ -16,7 +16,7 @@ from test_charts import (
     timeline_frame,
 )
 
-from haiti_report import facts
+from haiti_report.report import facts
 
 
 def processed(**override) -> facts.Processed:
@@ -100,7 +100,7 @@ def test_no_displacement_yet_still_valid():
 
 
 def test_read_processed_round_trips_csv(tmp_path):
-    from haiti_report.tables import write_csv
+    from haiti_report.clean.tables import write_csv
 
     data = tmp_path / "data"
     write_csv(pvd_frame(), data / "mss" / "pledged_vs_deployed.csv")

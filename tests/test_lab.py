@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from haiti_report.kernel import DISPLAY_NAME, KERNEL_NAME, ensure_kernel
+from haiti_report.build.kernel import DISPLAY_NAME, KERNEL_NAME, ensure_kernel
 
 # JupyterLab has its own environment (.venv-lab, made by `make lab` / `make test`); its kernel
 # is the report's Python.
@@ -98,7 +98,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    ensure_kernel(LAB_PREFIX)  # what `make lab` does (python -m haiti_report.kernel .venv-lab)
+    ensure_kernel(LAB_PREFIX)  # what `make lab` does (python -m haiti_report.build.kernel .venv-lab)
     tmp = tmp_path_factory.mktemp("lab")
     port, token = free_port(), secrets.token_hex(24)
     env = {

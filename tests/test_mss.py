@@ -9,11 +9,12 @@ import polars as pl
 import pytest
 from conftest import ROOT
 
-from haiti_report import decisions, mss
-from haiti_report.countries import CountryNames
-from haiti_report.errors import InputError
-from haiti_report.sources import load_sources
-from haiti_report.tables import CleaningLog
+from haiti_report.raw import decisions
+from haiti_report.clean import mss
+from haiti_report.raw.countries import CountryNames
+from haiti_report.core.errors import InputError
+from haiti_report.raw.sources import load_sources
+from haiti_report.clean.tables import CleaningLog
 
 HEADER = ",".join(mss.FIGURE_COLUMNS)
 SOURCES = """source_id,outlet,title,url,published,kind,language,via
@@ -211,7 +212,7 @@ def test_real_data_on_5_january_2025():
 
 
 def test_real_data_at_the_newest_date():
-    from haiti_report.params import newest_as_of
+    from haiti_report.build.params import newest_as_of
 
     got = real(newest_as_of(ROOT))
     assert 690 <= got["KEN"]["deployed"] <= 744  # "about 700" (Dec 2025), 735 (Sep 2025)

@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import ROOT
 
-from haiti_report.kernel import KERNEL_NAME
-from haiti_report.pipeline import STEPS
+from haiti_report.build.kernel import KERNEL_NAME
+from haiti_report.build.steps import STEPS
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -29,7 +29,7 @@ def test_notebook_is_stored_without_outputs(path):
 
 @pytest.mark.parametrize("step", STEPS, ids=lambda s: s.name)
 def test_parameters_cell_declares_what_the_driver_passes(step):
-    from haiti_report.build import declared_parameters
+    from haiti_report.build.cli import declared_parameters
 
     assert set(step.parameters) <= declared_parameters(ROOT / step.notebook)
 
@@ -40,7 +40,7 @@ def test_papermill_reads_every_parameter(step):
     'Passed unknown parameter' on every run)."""
     import papermill
 
-    from haiti_report.build import declared_parameters
+    from haiti_report.build.cli import declared_parameters
 
     inspected = set(papermill.inspect_notebook(str(ROOT / step.notebook)))
     assert inspected == declared_parameters(ROOT / step.notebook)

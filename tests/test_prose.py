@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from haiti_report import prose
+from haiti_report.report import prose
 
 PAYLOADS = [
     "<script>alert(1)</script>",

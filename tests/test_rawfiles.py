@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from haiti_report.errors import InputError
-from haiti_report.rawfiles import raise_on_duplicates, read_raw_csv
-from haiti_report.sources import load_sources, source_line
+from haiti_report.core.errors import InputError
+from haiti_report.raw.files import raise_on_duplicates, read_raw_csv
+from haiti_report.raw.sources import load_sources, source_line
 
 COLS = ("id", "value", "note")
 

@@ -48,7 +48,7 @@ def test_report_html_is_self_contained(built):
         " ".join(re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.S)),
     )
     assert css_urls == []
-    from haiti_report.altair_offline import vega_bundle
+    from haiti_report.report.offline import vega_bundle
 
     assert html.count(vega_bundle()[:300]) == 1, "the Vega bundle is included once per page"
     assert html.count('class="altair-offline"') >= 5
@@ -160,7 +160,7 @@ def test_pdf_has_pages_charts_and_headline_numbers(built):
 def test_quarto_configuration_is_complete():
     import yaml
 
-    from haiti_report.render import QUARTO_CONFIG
+    from haiti_report.build.render import QUARTO_CONFIG
 
     config = yaml.safe_load(QUARTO_CONFIG.read_text(encoding="utf-8"))
     assert config["execute"]["enabled"] is False  # papermill executed already
@@ -177,7 +177,7 @@ def test_quarto_configuration_is_complete():
     "build uses nbconvert + Chromium instead",
 )
 def test_quarto_renders_the_executed_report(built, tmp_path):
-    from haiti_report.render import _render_quarto
+    from haiti_report.build.render import _render_quarto
 
     executed = tmp_path / "notebooks" / "20_report.ipynb"
     executed.parent.mkdir()

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from haiti_report.errors import InputError
-from haiti_report.values import (
+from haiti_report.core.errors import InputError
+from haiti_report.raw.values import (
     QUALIFIERS,
     ReportedValue,
     parse_optional,

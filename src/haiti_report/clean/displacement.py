@@ -26,7 +26,7 @@ The rules, in the order the cleaning applies them (the report's methodology repe
    earliest published, the most confident source. So the series shows IOM's rounded press
    figure, with its qualifier, until the exact count is known. Figures with no round (an IOM
    situation report) are not part of the round series.
-5. **Dropped-in DTM files** (parameter ``dtm_files``, read with :mod:`haiti_report.dtm`; only
+5. **Dropped-in DTM files** (parameter ``dtm_files``, read with :mod:`haiti_report.raw.dtm`; only
    the "Countrywide monitoring" operation and baseline (BA) rows; DTM round "10" is "R10"):
    a file that is a complete national baseline for a round (a BA national figure; for an HDX
    baseline workbook, all ten departments present) REPLACES the headline figure for that round
@@ -53,15 +53,15 @@ from typing import Any
 
 import polars as pl
 
-from haiti_report import dtm
-from haiti_report.dates import parse_date_span
-from haiti_report.decisions import read_decisions
-from haiti_report.errors import InputError
-from haiti_report.rawfiles import LINE, fail_row, raise_on_duplicates, read_raw_csv
-from haiti_report.schemas import COVERAGES, Context, IdpsDepartments, IdpsNational
-from haiti_report.sources import IOM_DTM_CREDIT, check_source_ids, load_sources, split_ids
-from haiti_report.tables import CleaningLog, write_table
-from haiti_report.values import ReportedValue, parse_optional, parse_reported_value
+from haiti_report.raw import dtm
+from haiti_report.raw.dates import parse_date_span
+from haiti_report.raw.decisions import read_decisions
+from haiti_report.core.errors import InputError
+from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
+from haiti_report.core.schemas import COVERAGES, Context, IdpsDepartments, IdpsNational
+from haiti_report.raw.sources import IOM_DTM_CREDIT, check_source_ids, load_sources, split_ids
+from haiti_report.clean.tables import CleaningLog, write_table
+from haiti_report.raw.values import ReportedValue, parse_optional, parse_reported_value
 
 NATIONAL_COLUMNS = (
     "figure_id",

@@ -167,7 +167,7 @@ class IdpsNational(dy.Schema):
     """The national count of internally displaced people per IOM DTM round, as known at as_of.
 
     One row per round; the rules (as-of, dating of undated IOM figures, precedence of dropped-in
-    DTM files) are in the docstring of haiti_report.displacement."""
+    DTM files) are in the docstring of haiti_report.clean.displacement."""
 
     round = dy.String(primary_key=True, regex=ROUND_PATTERN)
     reference_period_start = dy.Date(nullable=True)

@@ -51,7 +51,7 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Final, Literal, get_args
 
-from haiti_report.errors import InputError
+from haiti_report.core.errors import InputError
 
 Qualifier = Literal[
     "exact", "about", "nearly", "at_least", "more_than", "up_to", "less_than", "range"

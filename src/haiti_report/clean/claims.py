@@ -3,12 +3,12 @@
 ``data/raw/claims.csv`` lists what officials and outlets said (claim_id, claim_date, claimant,
 claim_text, metric, value_as_written, source_id, note). For each claim the cleaning is run again
 AS OF THE CLAIM'S DATE (the end of a partial date such as "2025-06"), with the same code the
-report uses (:func:`haiti_report.mss.build_tables`,
-:func:`haiti_report.displacement.build_tables`), so the comparison uses only what had been
+report uses (:func:`haiti_report.clean.mss.build_tables`,
+:func:`haiti_report.clean.displacement.build_tables`), so the comparison uses only what had been
 reported by then. Then a plain verdict:
 
 * **consistent**: the number the data gave lies within the claim's own stated precision (the
-  bounds :func:`haiti_report.values.parse_reported_value` gives its qualifier: "about 400" →
+  bounds :func:`haiti_report.raw.values.parse_reported_value` gives its qualifier: "about 400" →
   350–450; "at least 1,900" → 1,900 or more; "1,000" → exactly 1,000);
 * **off by N (X%)**: outside those bounds; N is the distance from the claim's figure to the data's,
   X is N as a share of the data's figure;
@@ -45,13 +45,13 @@ from typing import Any
 
 import polars as pl
 
-from haiti_report import prose
-from haiti_report.dates import parse_date_span
-from haiti_report.errors import InputError
-from haiti_report.facts import level_in_force, plain
-from haiti_report.rawfiles import LINE, fail_row, raise_on_duplicates, read_raw_csv
-from haiti_report.sources import check_source_ids
-from haiti_report.values import parse_reported_value
+from haiti_report.report import prose
+from haiti_report.raw.dates import parse_date_span
+from haiti_report.core.errors import InputError
+from haiti_report.report.facts import level_in_force, plain
+from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
+from haiti_report.raw.sources import check_source_ids
+from haiti_report.raw.values import parse_reported_value
 
 COLUMNS = (
     "claim_id",
@@ -278,10 +278,10 @@ def _overlap(a: Any, b: Any) -> bool:
 def snapshot_maker(raw_dir: str | Path) -> Callable[[dt.date], Snapshot]:
     """A function date -> Snapshot that re-runs the MSS and displacement cleaning as of that
     date (raw files read once; each date computed once)."""
-    from haiti_report import displacement, mss
-    from haiti_report.countries import CountryNames
-    from haiti_report.sources import load_sources
-    from haiti_report.tables import CleaningLog
+    from haiti_report.clean import displacement, mss
+    from haiti_report.raw.countries import CountryNames
+    from haiti_report.raw.sources import load_sources
+    from haiti_report.clean.tables import CleaningLog
 
     sources = load_sources(raw_dir)
     countries = CountryNames.from_csv(Path(raw_dir) / "country_aliases.csv")

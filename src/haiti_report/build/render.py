@@ -83,7 +83,7 @@ def render_html_nbconvert(notebook: Path, html: Path) -> None:
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    from haiti_report.altair_offline import vega_bundle
+    from haiti_report.report.offline import vega_bundle
 
     exporter = HTMLExporter(
         template_name="offline",
@@ -128,7 +128,7 @@ def print_to_pdf(chromium: str, html: Path, pdf: Path) -> None:
 
 def _render_quarto(notebook: Path, out_dir: Path) -> RenderResult:
     """Render with Quarto inside the build folder (Quarto wants its config beside the input)."""
-    from haiti_report.altair_offline import vega_bundle
+    from haiti_report.report.offline import vega_bundle
 
     work = notebook.parent
     helpers = [work / "_quarto.yml", work / "_vega.html"]

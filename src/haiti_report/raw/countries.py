@@ -25,7 +25,7 @@ from typing import Final
 
 import pycountry
 
-from haiti_report.errors import InputError
+from haiti_report.core.errors import InputError
 
 ALIAS_FILE: Final = Path("data/raw/country_aliases.csv")
 ALIAS_COLUMNS: Final = ("alias", "iso3", "note")

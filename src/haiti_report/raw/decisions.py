@@ -11,8 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from haiti_report.dates import parse_date_span
-from haiti_report.rawfiles import LINE, raise_on_duplicates, read_raw_csv
+from haiti_report.raw.dates import parse_date_span
+from haiti_report.raw.files import LINE, raise_on_duplicates, read_raw_csv
 
 COLUMNS = (
     "decision_id", "decided", "topic", "kind", "country", "event_date", "chosen", "rejected",

@@ -1,6 +1,6 @@
 """What changed since the last build: headline numbers, table rows, sources.
 
-    python -m haiti_report.changes OLD NEW [--json]
+    python -m haiti_report.build.changes OLD NEW [--json]
 
 compares two build folders (``reports/<label>`` or the folders they point to; a bare label such
 as ``latest`` or ``2024-09-21`` is looked up under ``reports/``) and prints a short summary.
@@ -13,7 +13,7 @@ What is compared:
   country does not make every later one "changed".
 - **tables**: every processed table, ``data/**/*.csv`` (quarantine files apart: their row counts
   are reported on their own). Rows are matched by the primary key of the table's dataframely
-  schema (:func:`haiti_report.datapackage.schema_for_table`); a row whose key is new is
+  schema (:func:`haiti_report.build.datapackage.schema_for_table`); a row whose key is new is
   *added*, one whose key is gone *removed*, one whose other cells differ *changed* (with the
   cells). A table without a schema, or whose key columns are missing or repeated, is compared
   by whole rows (added/removed only).
@@ -37,7 +37,7 @@ from typing import Any
 
 import polars as pl
 
-from haiti_report.datapackage import (
+from haiti_report.build.datapackage import (
     QUARANTINE_SUFFIX,
     referenced_source_ids,
     schema_primary_key,
@@ -603,7 +603,7 @@ def resolve_build_arg(value: str, root: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m haiti_report.changes",
+        prog="python -m haiti_report.build.changes",
         description="What changed between two builds (headline numbers, table rows, sources).",
     )
     parser.add_argument("old", help="the earlier build folder, e.g. reports/2024-09-21")

@@ -4,14 +4,14 @@ It describes every published CSV of the build so that anyone can load and check 
 without reading this code:
 
 - the processed tables, ``data/**/*.csv``: the field types, descriptions, rules and primary key
-  come from the table's dataframely schema in :mod:`haiti_report.schemas` (the class whose name
+  come from the table's dataframely schema in :mod:`haiti_report.core.schemas` (the class whose name
   is the file name in CamelCase, e.g. ``pledged_vs_deployed.csv`` → ``PledgedVsDeployed``);
   tables without a schema (the cleaning log) get types inferred from the file;
 - the chart data, ``figures/*.csv``: exactly what each chart plots; types inferred.
 
 Quarantine files (``*.quarantine.csv``) are **not** part of the package: they hold the rows that
 broke a rule of the table's schema, so they cannot honour the schema the package would declare
-for them, and the project does not publish those rows (see :mod:`haiti_report.tables`). How many
+for them, and the project does not publish those rows (see :mod:`haiti_report.clean.tables`). How many
 rows each rule set aside is in the packaged ``cleaning_log.csv``.
 
 The package credits the sources the packaged rows name (``source_id``/``source_ids`` columns)
@@ -38,8 +38,8 @@ from typing import Any
 import dataframely as dy
 import polars as pl
 
-from haiti_report import schemas
-from haiti_report.sources import IOM_DTM_CREDIT, split_ids
+from haiti_report.core import schemas
+from haiti_report.raw.sources import IOM_DTM_CREDIT, split_ids
 
 FILENAME = "datapackage.json"
 PACKAGE_NAME = "pledged-vs-deployed"
@@ -73,7 +73,7 @@ def schema_class_name(table: str) -> str:
 
 
 def schema_for_table(table: str) -> type[dy.Schema] | None:
-    """The schema class in :mod:`haiti_report.schemas` for a processed table, if there is one."""
+    """The schema class in :mod:`haiti_report.core.schemas` for a processed table, if there is one."""
     found = getattr(schemas, schema_class_name(table), None)
     if isinstance(found, type) and issubclass(found, dy.Schema) and found is not dy.Schema:
         return found
@@ -242,7 +242,7 @@ def describe_resource(build_dir: Path, path: Path) -> dict[str, Any]:
                 table_schema["primaryKey"] = list(schema.primary_key())
             resource["description"] = (
                 (schema_description(schema) or f"Processed table {path.stem}.")
-                + f" Validated on write by haiti_report.schemas.{schema.__name__}; rows that "
+                + f" Validated on write by haiti_report.core.schemas.{schema.__name__}; rows that "
                 f"break one of its rules are left out and counted in {where}/cleaning_log.csv."
             )
         else:
@@ -274,7 +274,7 @@ def _unschematised_description(stem: str, where: str, schema: type[dy.Schema] | 
     if schema is not None:
         return (
             f"Processed table {where}/{stem}.csv. Its columns differ from "
-            f"haiti_report.schemas.{schema.__name__}, so types are inferred from the file."
+            f"haiti_report.core.schemas.{schema.__name__}, so types are inferred from the file."
         )
     return f"Processed table {where}/{stem}.csv. Types inferred from the file."
 

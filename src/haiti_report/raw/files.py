@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from haiti_report.errors import InputError
-from haiti_report.limits import MAX_RAW_CSV_BYTES
+from haiti_report.core.errors import InputError
+from haiti_report.core.limits import MAX_RAW_CSV_BYTES
 
 LINE = "line"  # column added to every table read here: the row's line number in its file
 MAX_RAW_BYTES = MAX_RAW_CSV_BYTES

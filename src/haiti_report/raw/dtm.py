@@ -41,7 +41,7 @@ from typing import Any
 import dataframely as dy
 import polars as pl
 
-from haiti_report.errors import InputError
+from haiti_report.core.errors import InputError
 
 # JSON and XLSX files are read whole into memory, so refuse anything bigger than this before
 # loading (a real Haiti API response is ~100 KB; a baseline workbook a few MB). The HDX CSV is
@@ -108,7 +108,7 @@ def _refuse_if_too_big(path: Path) -> None:
             "this reader loads into memory",
             fix="Check it is the right file; a DTM API response for one country is well under "
             "1 MB. Query the API per country (Admin0Pcode=HTI) or raise "
-            "haiti_report.dtm.MAX_IN_MEMORY_BYTES deliberately",
+            "haiti_report.raw.dtm.MAX_IN_MEMORY_BYTES deliberately",
         )
 
 

@@ -1,7 +1,7 @@
 """facts.json: the headline numbers of one build, the same ones the report's prose shows.
 
 :func:`read_processed` loads the processed tables the cleaning notebooks wrote (typed by
-:mod:`haiti_report.schemas`); :func:`build_facts` turns them into the facts dict;
+:mod:`haiti_report.core.schemas`); :func:`build_facts` turns them into the facts dict;
 :func:`write_facts` validates it against ``schemas/facts.schema.json`` and writes it
 deterministically (sorted keys, 2-space indent, trailing newline).
 
@@ -37,10 +37,10 @@ import dataframely as dy
 import jsonschema
 import polars as pl
 
-from haiti_report import schemas
-from haiti_report.sources import split_ids
+from haiti_report.core import schemas
+from haiti_report.raw.sources import split_ids
 
-SCHEMA_PATH = Path(__file__).parent / "schemas" / "facts.schema.json"
+SCHEMA_PATH = Path(__file__).parents[1] / "core" / "facts.schema.json"
 TRANSITION_MEASURE = "transition"  # the mandate row for the day the GSF took over
 MISSION_START_MEASURE = "authorisation"
 

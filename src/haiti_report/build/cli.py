@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from haiti_report.errors import BuildError, InputError
-from haiti_report.kernel import KERNEL_NAME, ensure_kernel
-from haiti_report.params import Params, load_params
-from haiti_report.pipeline import REPORT_STEP, STEPS, Step
+from haiti_report.core.errors import BuildError, InputError
+from haiti_report.build.kernel import KERNEL_NAME, ensure_kernel
+from haiti_report.build.params import Params, load_params
+from haiti_report.build.steps import REPORT_STEP, STEPS, Step
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 BUILDS_DIR = ".builds"
 FAILED_DIR = ".failed"  # executed notebooks of the last failed build, for inspection
 PARTIAL = ".partial"
@@ -447,7 +447,7 @@ def _render(
     force: bool,
     log: Log,
 ) -> dict[str, Any]:
-    from haiti_report.render import TEMPLATES, find_chromium, render, renderer_name
+    from haiti_report.build.render import TEMPLATES, find_chromium, render, renderer_name
 
     notebook = (
         staging / "notebooks" / Path(next(s.notebook for s in STEPS if s.name == REPORT_STEP)).name
@@ -499,9 +499,9 @@ def _render(
 def _write_data_package(root: Path, staging: Path, log: Log) -> None:
     """datapackage.json (Frictionless), then on the console the summary of changes.json (what
     changed since the build this one replaces), which the report notebook wrote."""
-    from haiti_report.changes import FILENAME, format_changes
-    from haiti_report.datapackage import write_datapackage
-    from haiti_report.sources import load_sources
+    from haiti_report.build.changes import FILENAME, format_changes
+    from haiti_report.build.datapackage import write_datapackage
+    from haiti_report.raw.sources import load_sources
 
     write_datapackage(staging, load_sources(root / "data" / "raw"))
     log("datapackage.json written")

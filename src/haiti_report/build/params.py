@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from haiti_report.errors import InputError
-from haiti_report.limits import MAX_RAW_CSV_BYTES
+from haiti_report.core.errors import InputError
+from haiti_report.core.limits import MAX_RAW_CSV_BYTES
 
 KNOWN = ("as_of", "dtm_files")
 

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from haiti_report.dates import parse_date_span
-from haiti_report.values import PHRASE_WORDS
+from haiti_report.raw.dates import parse_date_span
+from haiti_report.raw.values import PHRASE_WORDS
 
 MONTHS = (
     "January",

@@ -1,0 +1,1 @@
+"""The build: parameters, declared steps run by papermill, rendering and publishing."""
