@@ -13,8 +13,8 @@ import altair as alt
 import polars as pl
 import pytest
 
-from haiti_report.report import charts
 from haiti_report.core import schemas
+from haiti_report.report import charts
 
 D = dt.date.fromisoformat
 AS_OF = "2025-12-31"

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from haiti_report.core.errors import InputError
 from haiti_report.raw.countries import (
     CountryNames,
     is_non_country,
     split_countries,
 )
-from haiti_report.core.errors import InputError
 
 
 def write_aliases(tmp_path: Path, text: str) -> Path:

@@ -10,7 +10,6 @@ import dataframely as dy
 import polars as pl
 import pytest
 
-from haiti_report.core import schemas
 from haiti_report.build.datapackage import (
     DATA_LICENSE,
     FILENAME,
@@ -18,8 +17,9 @@ from haiti_report.build.datapackage import (
     schema_for_table,
     write_datapackage,
 )
-from haiti_report.raw.sources import IOM_DTM_CREDIT
 from haiti_report.clean.tables import CleaningLog, write_table
+from haiti_report.core import schemas
+from haiti_report.raw.sources import IOM_DTM_CREDIT
 
 frictionless = pytest.importorskip("frictionless")
 

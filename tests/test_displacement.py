@@ -15,11 +15,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from haiti_report.raw import decisions as decisions_mod
 from haiti_report.clean import displacement as d
-from haiti_report.raw import dtm
-from haiti_report.core.errors import InputError
 from haiti_report.clean.tables import CleaningLog
+from haiti_report.core.errors import InputError
+from haiti_report.raw import decisions as decisions_mod
+from haiti_report.raw import dtm
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"

@@ -13,6 +13,7 @@ import pytest
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol
 
+from haiti_report.core.errors import InputError
 from haiti_report.raw import dtm
 from haiti_report.raw.dtm import (
     DtmFigures,
@@ -22,7 +23,6 @@ from haiti_report.raw.dtm import (
     read_hdx_baseline_xlsx,
     read_hdx_csv,
 )
-from haiti_report.core.errors import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dtm"
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "haiti_dtm_samples"

@@ -98,7 +98,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    ensure_kernel(LAB_PREFIX)  # what `make lab` does (python -m haiti_report.build.kernel .venv-lab)
+    ensure_kernel(LAB_PREFIX)  # what `make lab` does (haiti_report.build.kernel .venv-lab)
     tmp = tmp_path_factory.mktemp("lab")
     port, token = free_port(), secrets.token_hex(24)
     env = {

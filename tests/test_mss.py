@@ -9,12 +9,12 @@ import polars as pl
 import pytest
 from conftest import ROOT
 
-from haiti_report.raw import decisions
 from haiti_report.clean import mss
-from haiti_report.raw.countries import CountryNames
-from haiti_report.core.errors import InputError
-from haiti_report.raw.sources import load_sources
 from haiti_report.clean.tables import CleaningLog
+from haiti_report.core.errors import InputError
+from haiti_report.raw import decisions
+from haiti_report.raw.countries import CountryNames
+from haiti_report.raw.sources import load_sources
 
 HEADER = ",".join(mss.FIGURE_COLUMNS)
 SOURCES = """source_id,outlet,title,url,published,kind,language,via

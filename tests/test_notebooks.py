@@ -29,7 +29,7 @@ def test_notebook_is_stored_without_outputs(path):
 
 @pytest.mark.parametrize("step", STEPS, ids=lambda s: s.name)
 def test_parameters_cell_declares_what_the_driver_passes(step):
-    from haiti_report.build.cli import declared_parameters
+    from haiti_report.build.runner import declared_parameters
 
     assert set(step.parameters) <= declared_parameters(ROOT / step.notebook)
 
@@ -40,7 +40,7 @@ def test_papermill_reads_every_parameter(step):
     'Passed unknown parameter' on every run)."""
     import papermill
 
-    from haiti_report.build.cli import declared_parameters
+    from haiti_report.build.runner import declared_parameters
 
     inspected = set(papermill.inspect_notebook(str(ROOT / step.notebook)))
     assert inspected == declared_parameters(ROOT / step.notebook)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from haiti_report.build.cli import check_injection_safe
-from haiti_report.core.errors import InputError
 from haiti_report.build.params import load_params
+from haiti_report.build.runner import check_injection_safe
+from haiti_report.core.errors import InputError
 
 TODAY = dt.date(2026, 11, 29)
 

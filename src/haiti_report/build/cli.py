@@ -17,84 +17,34 @@ How a build works (see README, "How the build works"):
 from __future__ import annotations
 
 import argparse
-import ast
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from haiti_report.core.errors import BuildError, InputError
-from haiti_report.build.kernel import KERNEL_NAME, ensure_kernel
+from haiti_report.build.hashing import files_under, package_hash, sha256_file, sha256_text
+from haiti_report.build.kernel import ensure_kernel
+from haiti_report.build.manifest import previous_manifest, write_manifest
 from haiti_report.build.params import Params, load_params
-from haiti_report.build.steps import REPORT_STEP, STEPS, Step
-
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-BUILDS_DIR = ".builds"
-FAILED_DIR = ".failed"  # executed notebooks of the last failed build, for inspection
-PARTIAL = ".partial"
-VERSIONED_PACKAGES = (
-    "polars",
-    "altair",
-    "vl-convert-python",
-    "dataframely",
-    "papermill",
-    "nbconvert",
-    "nbclient",
-    "ipykernel",
-    "pycountry",
-    "fastexcel",
-    "jsonschema",
+from haiti_report.build.publish import (
+    BUILDS_DIR,
+    PARTIAL,
+    collect_garbage,
+    lock,
+    publish,
+    published_dir,
 )
+from haiti_report.build.runner import StepResult, copy_tree_item, declared_parameters, run_steps
+from haiti_report.build.steps import REPORT_STEP, STEPS
+from haiti_report.core.errors import BuildError, InputError
 
 
 def default_root() -> Path:
     return Path(os.environ.get("HAITI_REPORT_ROOT", Path.cwd())).resolve()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def files_under(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file())
-    return []
-
-
-def expand_inputs(root: Path, patterns: Iterable[str]) -> list[Path]:
-    found: set[Path] = set()
-    for pattern in patterns:
-        found.update(p for p in root.glob(pattern) if p.is_file())
-    return sorted(found)
-
-
-def package_hash() -> str:
-    """Hash of the package code and templates: a code change re-runs every notebook."""
-    parts = [
-        f"{p.relative_to(PACKAGE_DIR)}:{sha256_file(p)}"
-        for p in files_under(PACKAGE_DIR)
-        if "__pycache__" not in p.parts
-    ]
-    return sha256_text("\n".join(parts))
 
 
 class Log:
@@ -105,233 +55,6 @@ class Log:
 
     def __call__(self, message: str) -> None:
         print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", flush=True)
-
-
-@dataclass
-class StepResult:
-    name: str
-    notebook: str
-    key: str
-    status: str  # "ran" or "reused"
-    duration_s: float
-    outputs: dict[str, str] = field(default_factory=dict)  # build-relative path -> sha256
-
-
-def notebook_parameters(
-    step: Step, params: Params, root: Path, out_dir: Path, previous: Path | None
-) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "as_of": params.as_of,
-        "raw_dir": str(root / "data" / "raw"),
-        "out_dir": str(out_dir),
-        "dtm_files": [str(root / f) for f in params.dtm_files],
-        "previous_dir": str(previous) if previous else "",
-    }
-    return {name: values[name] for name in step.parameters}
-
-
-def check_injection_safe(parameters: dict[str, Any]) -> None:
-    """Refuse any value that would not come back unchanged from papermill's injected cell."""
-    from papermill.translators import PythonTranslator
-
-    for name, value in parameters.items():
-        code = PythonTranslator.translate(value)
-        try:
-            back = ast.literal_eval(code)
-        except (ValueError, SyntaxError):
-            back = object()
-        if back != value:
-            raise InputError(
-                "parameters", f"value of {name} cannot be passed safely", found=repr(value)
-            )
-
-
-def declared_parameters(notebook: Path) -> set[str]:
-    """Names assigned in the cell tagged 'parameters' (read without importing papermill)."""
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    for cell in nb.get("cells", []):
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            tree = ast.parse("".join(cell.get("source", "")))
-            return {
-                t.id
-                for node in tree.body
-                if isinstance(node, ast.Assign | ast.AnnAssign)
-                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                if isinstance(t, ast.Name)
-            }
-    raise BuildError(f"{notebook}: no cell is tagged 'parameters'")
-
-
-def step_key(
-    step: Step, root: Path, params: Params, code_hash: str, upstream: dict[str, StepResult]
-) -> tuple[str, dict[str, str]]:
-    """The content hash that decides whether a step must run again.
-
-    The report's ``previous_dir`` (the build it compares with for "what changed") is left out
-    on purpose: when the report's own inputs are unchanged, its facts and tables equal the
-    previous build's, so there is nothing new to compare and the earlier run stands."""
-    inputs = {str(p.relative_to(root)): sha256_file(p) for p in expand_inputs(root, step.inputs)}
-    if "dtm_files" in step.parameters:
-        for f in params.dtm_files:
-            inputs[f] = sha256_file(root / f)
-    upstream_outputs = {
-        f"{name}:{path}": digest
-        for name in step.after
-        for path, digest in sorted(upstream[name].outputs.items())
-    }
-    payload = {
-        "notebook": sha256_file(root / step.notebook),
-        "parameters": {
-            k: v for k, v in params.for_manifest().items() if k in step.parameters
-        },  # previous_dir is not one of these
-        "inputs": inputs,
-        "upstream": upstream_outputs,
-        "code": code_hash,
-        "kernel": KERNEL_NAME,
-    }
-    return sha256_text(json.dumps(payload, sort_keys=True)), inputs
-
-
-def output_hashes(build_dir: Path, step: Step) -> dict[str, str]:
-    hashes = {}
-    for rel in step.outputs:
-        for path in files_under(build_dir / rel):
-            hashes[str(path.relative_to(build_dir))] = sha256_file(path)
-    return hashes
-
-
-def copy_tree_item(src: Path, dst: Path) -> None:
-    """Hard-link (or copy) a previous build's file or folder into the new build."""
-    if src.is_dir():
-        for path in files_under(src):
-            copy_tree_item(path, dst / path.relative_to(src))
-        return
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
-def run_notebook(step: Step, root: Path, build_dir: Path, parameters: dict[str, Any]) -> None:
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    output = build_dir / "notebooks" / Path(step.notebook).name
-    output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        papermill.execute_notebook(
-            str(root / step.notebook),
-            str(output),
-            parameters=parameters,
-            kernel_name=KERNEL_NAME,
-            cwd=str(root / "notebooks"),
-            progress_bar=False,
-            log_output=False,
-            report_mode=False,
-        )
-    except PapermillExecutionError as exc:
-        # The kernel raised. Keep the executed notebook (with the traceback) outside the build
-        # folder, which is about to be deleted, and show the user one plain message.
-        kept = root / "reports" / FAILED_DIR / output.name
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        if output.exists():
-            shutil.copyfile(output, kept)
-        where = f"{Path(step.notebook).name}, cell {exc.exec_count}"
-        evalue = exc.evalue.replace(f"{root}/", "")  # paths relative to the project
-        if exc.ename == "InputError":
-            raise BuildError(f"{evalue} [while running {where}]", input_error=True) from None
-        raise BuildError(
-            f"{where} failed: {exc.ename}: {evalue}\n"
-            f"  The notebook with the full traceback: {kept.relative_to(root)}"
-        ) from None
-
-
-def git_commit(root: Path) -> str | None:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "notebooks", "src", "data/raw", "params.yaml"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return head + ("-dirty" if dirty else "")
-
-
-def package_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": sys.version.split()[0]}
-    for name in VERSIONED_PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return found
-
-
-def previous_manifest(build_dir: Path | None) -> dict[str, Any]:
-    if build_dir is None:
-        return {}
-    try:
-        return json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
-
-
-def published_dir(root: Path, label: str) -> Path | None:
-    link = root / "reports" / label
-    if link.is_symlink() and link.resolve().is_dir():
-        return link.resolve()
-    return None
-
-
-def publish(root: Path, label: str, staging: Path) -> Path:
-    """Rename the finished build into place and switch reports/<label> to it atomically."""
-    final = staging.with_name(staging.name.removesuffix(PARTIAL))
-    staging.rename(final)
-    link = root / "reports" / label
-    if link.exists() and not link.is_symlink():
-        raise BuildError(f"{link} is a real folder, not a link made by the build; move it away")
-    tmp_link = link.with_name(f".{label}.link-{os.getpid()}")
-    if tmp_link.is_symlink():
-        tmp_link.unlink()
-    tmp_link.symlink_to(Path(BUILDS_DIR) / final.name)
-    os.replace(tmp_link, link)  # the one atomic switch
-    return final
-
-
-def collect_garbage(root: Path) -> None:
-    """Remove build folders no label points to (old builds, interrupted ones), and links a
-    build killed while publishing left behind."""
-    reports = root / "reports"
-    builds = reports / BUILDS_DIR
-    for stray in reports.glob(".*.link-*"):
-        stray.unlink(missing_ok=True)
-    if not builds.is_dir():
-        return
-    live = {p.resolve() for p in reports.iterdir() if p.is_symlink() and not p.name.startswith(".")}
-    for folder in builds.iterdir():
-        if folder.resolve() not in live:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def lock(root: Path, label: str) -> Any:
-    """Hold a lock so two builds of the same folder cannot interleave."""
-    import fcntl
-
-    (root / "reports").mkdir(exist_ok=True)
-    handle = (root / "reports" / f".{label}.lock").open("w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise BuildError(f"another build of reports/{label} is running") from None
-    return handle
 
 
 def build(root: Path, params: Params, label: str, *, force: bool = False) -> Path:
@@ -359,7 +82,7 @@ def build(root: Path, params: Params, label: str, *, force: bool = False) -> Pat
     staging = root / "reports" / BUILDS_DIR / f"{label}-{stamp}-{os.getpid()}{PARTIAL}"
     staging.mkdir(parents=True)
     try:
-        results = _run_steps(root, params, staging, previous, old_steps, code_hash, force, log)
+        results = run_steps(root, params, staging, previous, old_steps, code_hash, force, log)
         render_info = _render(root, staging, previous, old, results, force, log)
         changed = any(r.status == "ran" for r in results.values()) or render_info["status"] == "ran"
         if not changed and previous is not None:
@@ -367,7 +90,7 @@ def build(root: Path, params: Params, label: str, *, force: bool = False) -> Pat
             log(f"nothing changed: reports/{label} is up to date")
             return previous
         _write_data_package(root, staging, log)
-        _write_manifest(root, staging, label, params, results, render_info, log)
+        write_manifest(root, staging, label, params, results, render_info, log)
         final = publish(root, label, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -375,67 +98,6 @@ def build(root: Path, params: Params, label: str, *, force: bool = False) -> Pat
     collect_garbage(root)
     log(f"published reports/{label}" + (" (and data/processed)" if label == "latest" else ""))
     return final
-
-
-def _run_steps(
-    root: Path,
-    params: Params,
-    staging: Path,
-    previous: Path | None,
-    old_steps: dict[str, Any],
-    code_hash: str,
-    force: bool,
-    log: Log,
-) -> dict[str, StepResult]:
-    results: dict[str, StepResult] = {}
-    pending = list(STEPS)
-    while pending:
-        # Steps whose inputs are ready run side by side (the machine has two cores).
-        ready = [s for s in pending if all(a in results for a in s.after)]
-        pending = [s for s in pending if s not in ready]
-        keyed = [(s, *step_key(s, root, params, code_hash, results)) for s in ready]
-        to_run = []
-        for step, key, _inputs in keyed:
-            old = old_steps.get(step.name, {})
-            reusable = (
-                not force
-                and previous is not None
-                and old.get("key") == key
-                and (previous / "notebooks" / Path(step.notebook).name).exists()
-            )
-            if reusable:
-                for rel in [f"notebooks/{Path(step.notebook).name}", *step.outputs]:
-                    if (previous / rel).exists():
-                        copy_tree_item(previous / rel, staging / rel)
-                results[step.name] = StepResult(
-                    step.name, step.notebook, key, "reused", 0.0, output_hashes(staging, step)
-                )
-                log(f"{step.name}: unchanged, reused ({Path(step.notebook).name})")
-            else:
-                to_run.append((step, key))
-
-        def run(item: tuple[Step, str]) -> StepResult:
-            step, key = item
-            parameters = notebook_parameters(step, params, root, staging, previous)
-            check_injection_safe(parameters)
-            log(f"{step.name}: running {Path(step.notebook).name}")
-            began = time.perf_counter()
-            run_notebook(step, root, staging, parameters)
-            took = time.perf_counter() - began
-            log(f"{step.name}: done in {took:.1f}s")
-            return StepResult(
-                step.name, step.notebook, key, "ran", round(took, 2), output_hashes(staging, step)
-            )
-
-        if len(to_run) > 1:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                for result in pool.map(run, to_run):
-                    results[result.name] = result
-        else:
-            for item in to_run:
-                result = run(item)
-                results[result.name] = result
-    return results
 
 
 def _render(
@@ -511,49 +173,6 @@ def _write_data_package(root: Path, staging: Path, log: Log) -> None:
         print(format_changes(json.loads(changes.read_text(encoding="utf-8"))), flush=True)
 
 
-def _write_manifest(
-    root: Path,
-    staging: Path,
-    label: str,
-    params: Params,
-    results: dict[str, StepResult],
-    render_info: dict[str, Any],
-    log: Log,
-) -> None:
-    inputs: dict[str, str] = {}
-    for step in STEPS:
-        for path in expand_inputs(root, step.inputs):
-            inputs[str(path.relative_to(root))] = sha256_file(path)
-    for f in params.dtm_files:
-        inputs[f] = sha256_file(root / f)
-    for step in STEPS:
-        inputs[step.notebook] = sha256_file(root / step.notebook)
-    manifest = {
-        "label": label,
-        "parameters": params.for_manifest(),
-        "as_of_source": "given" if params.as_of_given else "newest publication date",
-        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git_commit": git_commit(root),
-        "kernel": KERNEL_NAME,
-        "renderer": render_info.get("renderer"),
-        "render": render_info,
-        "inputs": dict(sorted(inputs.items())),
-        "steps": [
-            {
-                "name": r.name,
-                "notebook": r.notebook,
-                "key": r.key,
-                "status": r.status,
-                "duration_s": r.duration_s,
-            }
-            for r in (results[s.name] for s in STEPS)
-        ],
-        "package_versions": package_versions(),
-    }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    log("manifest.json written")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m haiti_report.build",
@@ -598,4 +217,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

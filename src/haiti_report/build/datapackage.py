@@ -11,8 +11,8 @@ without reading this code:
 
 Quarantine files (``*.quarantine.csv``) are **not** part of the package: they hold the rows that
 broke a rule of the table's schema, so they cannot honour the schema the package would declare
-for them, and the project does not publish those rows (see :mod:`haiti_report.clean.tables`). How many
-rows each rule set aside is in the packaged ``cleaning_log.csv``.
+for them, and the project does not publish those rows (see :mod:`haiti_report.clean.tables`).
+How many rows each rule set aside is in the packaged ``cleaning_log.csv``.
 
 The package credits the sources the packaged rows name (``source_id``/``source_ids`` columns)
 from the registry, carries the data licence (CC BY 4.0) and IOM's credit line. The JSON is
@@ -73,7 +73,7 @@ def schema_class_name(table: str) -> str:
 
 
 def schema_for_table(table: str) -> type[dy.Schema] | None:
-    """The schema class in :mod:`haiti_report.core.schemas` for a processed table, if there is one."""
+    """The schema class in :mod:`haiti_report.core.schemas` for a processed table, if any."""
     found = getattr(schemas, schema_class_name(table), None)
     if isinstance(found, type) and issubclass(found, dy.Schema) and found is not dy.Schema:
         return found

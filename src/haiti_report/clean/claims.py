@@ -45,13 +45,13 @@ from typing import Any
 
 import polars as pl
 
-from haiti_report.report import prose
-from haiti_report.raw.dates import parse_date_span
 from haiti_report.core.errors import InputError
-from haiti_report.report.facts import level_in_force, plain
+from haiti_report.raw.dates import parse_date_span
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
 from haiti_report.raw.sources import check_source_ids
 from haiti_report.raw.values import parse_reported_value
+from haiti_report.report import prose
+from haiti_report.report.facts import level_in_force, plain
 
 COLUMNS = (
     "claim_id",
@@ -279,9 +279,9 @@ def snapshot_maker(raw_dir: str | Path) -> Callable[[dt.date], Snapshot]:
     """A function date -> Snapshot that re-runs the MSS and displacement cleaning as of that
     date (raw files read once; each date computed once)."""
     from haiti_report.clean import displacement, mss
+    from haiti_report.clean.tables import CleaningLog
     from haiti_report.raw.countries import CountryNames
     from haiti_report.raw.sources import load_sources
-    from haiti_report.clean.tables import CleaningLog
 
     sources = load_sources(raw_dir)
     countries = CountryNames.from_csv(Path(raw_dir) / "country_aliases.csv")

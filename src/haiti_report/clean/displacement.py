@@ -53,14 +53,14 @@ from typing import Any
 
 import polars as pl
 
+from haiti_report.clean.tables import CleaningLog, write_table
+from haiti_report.core.errors import InputError
+from haiti_report.core.schemas import COVERAGES, Context, IdpsDepartments, IdpsNational
 from haiti_report.raw import dtm
 from haiti_report.raw.dates import parse_date_span
 from haiti_report.raw.decisions import read_decisions
-from haiti_report.core.errors import InputError
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
-from haiti_report.core.schemas import COVERAGES, Context, IdpsDepartments, IdpsNational
 from haiti_report.raw.sources import IOM_DTM_CREDIT, check_source_ids, load_sources, split_ids
-from haiti_report.clean.tables import CleaningLog, write_table
 from haiti_report.raw.values import ReportedValue, parse_optional, parse_reported_value
 
 NATIONAL_COLUMNS = (

@@ -1,1 +1,1 @@
-"""Reading data/raw: one strict reader for every raw file, and the parsers of dates, values and names."""
+"""Reading data/raw: one strict reader for every raw file; parsers of dates, values and names."""

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from haiti_report.raw.dates import parse_date_span
 from haiti_report.core.errors import InputError
+from haiti_report.raw.dates import parse_date_span
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
 
 COLUMNS = ("source_id", "outlet", "title", "url", "published", "kind", "language", "via")

@@ -1,0 +1,222 @@
+"""Running the declared steps with papermill: keys, reuse of unchanged steps, parallel runs."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from haiti_report.build.hashing import expand_inputs, files_under, sha256_file, sha256_text
+from haiti_report.build.kernel import KERNEL_NAME
+from haiti_report.build.params import Params
+from haiti_report.build.publish import FAILED_DIR
+from haiti_report.build.steps import STEPS, Step
+from haiti_report.core.errors import BuildError, InputError
+
+
+@dataclass
+class StepResult:
+    name: str
+    notebook: str
+    key: str
+    status: str  # "ran" or "reused"
+    duration_s: float
+    outputs: dict[str, str] = field(default_factory=dict)  # build-relative path -> sha256
+
+
+def notebook_parameters(
+    step: Step, params: Params, root: Path, out_dir: Path, previous: Path | None
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "as_of": params.as_of,
+        "raw_dir": str(root / "data" / "raw"),
+        "out_dir": str(out_dir),
+        "dtm_files": [str(root / f) for f in params.dtm_files],
+        "previous_dir": str(previous) if previous else "",
+    }
+    return {name: values[name] for name in step.parameters}
+
+
+def check_injection_safe(parameters: dict[str, Any]) -> None:
+    """Refuse any value that would not come back unchanged from papermill's injected cell."""
+    from papermill.translators import PythonTranslator
+
+    for name, value in parameters.items():
+        code = PythonTranslator.translate(value)
+        try:
+            back = ast.literal_eval(code)
+        except (ValueError, SyntaxError):
+            back = object()
+        if back != value:
+            raise InputError(
+                "parameters", f"value of {name} cannot be passed safely", found=repr(value)
+            )
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    """Names assigned in the cell tagged 'parameters' (read without importing papermill)."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse("".join(cell.get("source", "")))
+            return {
+                t.id
+                for node in tree.body
+                if isinstance(node, ast.Assign | ast.AnnAssign)
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(t, ast.Name)
+            }
+    raise BuildError(f"{notebook}: no cell is tagged 'parameters'")
+
+
+def step_key(
+    step: Step, root: Path, params: Params, code_hash: str, upstream: dict[str, StepResult]
+) -> tuple[str, dict[str, str]]:
+    """The content hash that decides whether a step must run again.
+
+    The report's ``previous_dir`` (the build it compares with for "what changed") is left out
+    on purpose: when the report's own inputs are unchanged, its facts and tables equal the
+    previous build's, so there is nothing new to compare and the earlier run stands."""
+    inputs = {str(p.relative_to(root)): sha256_file(p) for p in expand_inputs(root, step.inputs)}
+    if "dtm_files" in step.parameters:
+        for f in params.dtm_files:
+            inputs[f] = sha256_file(root / f)
+    upstream_outputs = {
+        f"{name}:{path}": digest
+        for name in step.after
+        for path, digest in sorted(upstream[name].outputs.items())
+    }
+    payload = {
+        "notebook": sha256_file(root / step.notebook),
+        "parameters": {
+            k: v for k, v in params.for_manifest().items() if k in step.parameters
+        },  # previous_dir is not one of these
+        "inputs": inputs,
+        "upstream": upstream_outputs,
+        "code": code_hash,
+        "kernel": KERNEL_NAME,
+    }
+    return sha256_text(json.dumps(payload, sort_keys=True)), inputs
+
+
+def output_hashes(build_dir: Path, step: Step) -> dict[str, str]:
+    hashes = {}
+    for rel in step.outputs:
+        for path in files_under(build_dir / rel):
+            hashes[str(path.relative_to(build_dir))] = sha256_file(path)
+    return hashes
+
+
+def copy_tree_item(src: Path, dst: Path) -> None:
+    """Hard-link (or copy) a previous build's file or folder into the new build."""
+    if src.is_dir():
+        for path in files_under(src):
+            copy_tree_item(path, dst / path.relative_to(src))
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def run_notebook(step: Step, root: Path, build_dir: Path, parameters: dict[str, Any]) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    output = build_dir / "notebooks" / Path(step.notebook).name
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            str(root / step.notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(root / "notebooks"),
+            progress_bar=False,
+            log_output=False,
+            report_mode=False,
+        )
+    except PapermillExecutionError as exc:
+        # The kernel raised. Keep the executed notebook (with the traceback) outside the build
+        # folder, which is about to be deleted, and show the user one plain message.
+        kept = root / "reports" / FAILED_DIR / output.name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        if output.exists():
+            shutil.copyfile(output, kept)
+        where = f"{Path(step.notebook).name}, cell {exc.exec_count}"
+        evalue = exc.evalue.replace(f"{root}/", "")  # paths relative to the project
+        if exc.ename == "InputError":
+            raise BuildError(f"{evalue} [while running {where}]", input_error=True) from None
+        raise BuildError(
+            f"{where} failed: {exc.ename}: {evalue}\n"
+            f"  The notebook with the full traceback: {kept.relative_to(root)}"
+        ) from None
+
+
+def run_steps(
+    root: Path,
+    params: Params,
+    staging: Path,
+    previous: Path | None,
+    old_steps: dict[str, Any],
+    code_hash: str,
+    force: bool,
+    log: Callable[[str], None],
+) -> dict[str, StepResult]:
+    results: dict[str, StepResult] = {}
+    pending = list(STEPS)
+    while pending:
+        # Steps whose inputs are ready run side by side (the machine has two cores).
+        ready = [s for s in pending if all(a in results for a in s.after)]
+        pending = [s for s in pending if s not in ready]
+        keyed = [(s, *step_key(s, root, params, code_hash, results)) for s in ready]
+        to_run = []
+        for step, key, _inputs in keyed:
+            old = old_steps.get(step.name, {})
+            reusable = (
+                not force
+                and previous is not None
+                and old.get("key") == key
+                and (previous / "notebooks" / Path(step.notebook).name).exists()
+            )
+            if reusable:
+                for rel in [f"notebooks/{Path(step.notebook).name}", *step.outputs]:
+                    if (previous / rel).exists():
+                        copy_tree_item(previous / rel, staging / rel)
+                results[step.name] = StepResult(
+                    step.name, step.notebook, key, "reused", 0.0, output_hashes(staging, step)
+                )
+                log(f"{step.name}: unchanged, reused ({Path(step.notebook).name})")
+            else:
+                to_run.append((step, key))
+
+        def run(item: tuple[Step, str]) -> StepResult:
+            step, key = item
+            parameters = notebook_parameters(step, params, root, staging, previous)
+            check_injection_safe(parameters)
+            log(f"{step.name}: running {Path(step.notebook).name}")
+            began = time.perf_counter()
+            run_notebook(step, root, staging, parameters)
+            took = time.perf_counter() - began
+            log(f"{step.name}: done in {took:.1f}s")
+            return StepResult(
+                step.name, step.notebook, key, "ran", round(took, 2), output_hashes(staging, step)
+            )
+
+        if len(to_run) > 1:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                for result in pool.map(run, to_run):
+                    results[result.name] = result
+        else:
+            for item in to_run:
+                result = run(item)
+                results[result.name] = result
+    return results
