@@ -6,6 +6,7 @@ report's sources appendix are generated from it, never typed.
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,7 +17,11 @@ from haiti_report.core.errors import InputError
 from haiti_report.raw.dates import parse_date_span
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
 
-COLUMNS = ("source_id", "outlet", "title", "url", "published", "kind", "language", "via")
+BASE_COLUMNS = ("source_id", "outlet", "title", "url", "published", "kind", "language", "via")
+# published_basis: where the publication date comes from; replaced_url: the mirror or
+# aggregator address the fact base cited, where a canonical one replaced it.
+NEW_COLUMNS = ("published_basis", "replaced_url")
+COLUMNS = (*BASE_COLUMNS, *NEW_COLUMNS)
 KINDS = ("un", "government", "wire", "newspaper", "ngo", "dataset", "encyclopedia")
 IOM_DTM_CREDIT = (
     "International Organization for Migration (IOM), Displacement Tracking Matrix (DTM)"
@@ -31,9 +36,12 @@ def load_sources(raw_dir: str | Path) -> pl.DataFrame:
     """Read and check the registry; add ``published_first``/``published_last`` dates and
     ``is_web_link`` (only http/https addresses are ever shown as links)."""
     path = sources_path(raw_dir)
-    frame = read_raw_csv(path, COLUMNS, required=("source_id", "outlet", "url", "kind"))
+    frame = read_raw_csv(path, _columns_in(path), required=("source_id", "outlet", "url", "kind"))
+    for name in NEW_COLUMNS:
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
     raise_on_duplicates(frame, path, "source_id")
-    firsts, lasts = [], []
+    firsts, lasts, precisions = [], [], []
     for index, (text, kind) in enumerate(zip(frame["published"], frame["kind"], strict=True)):
         if kind not in KINDS:
             raise fail_row(
@@ -47,15 +55,28 @@ def load_sources(raw_dir: str | Path) -> pl.DataFrame:
         if text is None:
             firsts.append(None)
             lasts.append(None)
+            precisions.append(None)
             continue
         span = parse_date_span(text, file=path, row=int(frame[LINE][index]), column="published")
         firsts.append(span.first)
         lasts.append(span.last)
+        precisions.append(span.precision.value)
     return frame.with_columns(
         pl.Series("published_first", firsts, dtype=pl.Date),
         pl.Series("published_last", lasts, dtype=pl.Date),
+        pl.Series("published_precision", precisions, dtype=pl.String),
         pl.col("url").str.to_lowercase().str.contains(r"^https?://[^\s]+$").alias("is_web_link"),
     )
+
+
+def _columns_in(path: Path) -> tuple[str, ...]:
+    """All of COLUMNS once the file carries the new ones."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError):
+        return COLUMNS  # the strict reader gives the clear message
+    return COLUMNS if any(c in header for c in NEW_COLUMNS) else BASE_COLUMNS
 
 
 def split_ids(cell: str | None) -> list[str]:
