@@ -53,11 +53,11 @@ from typing import Any
 
 import polars as pl
 
-from haiti_report.clean.tables import CleaningLog, write_table
+from haiti_report.clean.tables import CleaningLog, write_run_record, write_table
+from haiti_report.core.dates import parse_date_span
 from haiti_report.core.errors import InputError
 from haiti_report.core.schemas import COVERAGES, Context, IdpsDepartments, IdpsNational
 from haiti_report.raw import dtm
-from haiti_report.raw.dates import parse_date_span
 from haiti_report.raw.decisions import read_decisions
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
 from haiti_report.raw.sources import IOM_DTM_CREDIT, check_source_ids, load_sources, split_ids
@@ -1205,8 +1205,11 @@ def run(
     and the cleaning log."""
     log = CleaningLog(STEP)
     raw = load_raw(raw_dir)
-    tables = build_tables(raw, parse_as_of(as_of), dtm_files, log)
-    return write_tables(tables, out_dir, log), log
+    day = parse_as_of(as_of)
+    tables = build_tables(raw, day, dtm_files, log)
+    written = write_tables(tables, out_dir, log)
+    write_run_record(Path(out_dir) / OUT_SUBDIR, STEP, day)
+    return written, log
 
 
 # ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import polars as pl
 from haiti_report.core.vocab import (
     Basis,
     CheckVerdict,
+    ClaimVerdict,
     Confidence,
     FigureKind,
     FigureStatus,
@@ -419,3 +420,39 @@ class Context(dy.Schema):
         return (pl.col("low").is_null() | (pl.col("low") <= pl.col("value"))) & (
             pl.col("high").is_null() | (pl.col("value") <= pl.col("high"))
         )
+
+
+# --- Claims (notebook 12_check_claims) ---------------------------------------------------------
+
+
+class ClaimsChecked(dy.Schema):
+    """Each public claim made by the as-of date, set against the data of its day
+    (haiti_report.clean.claims)."""
+
+    claim_id = dy.String(primary_key=True)
+    claim_date = dy.String(description="the claim's date as written")
+    claim_day = dy.Date(description="last day of the claim's date")
+    known_on = dy.Date(description="the data is taken as published by this day")
+    claimant = dy.String()
+    claim_text = dy.String()
+    metric = dy.String(description="what the claim is about (see clean/claims.py)")
+    unit = dy.Enum(["people", "usd", "percent"])
+    claimed_as_written = dy.String()
+    claimed_value = dy.Float64(min=0)
+    claimed_qualifier = dy.Enum(QUALIFIERS)
+    data_value = dy.Float64(nullable=True, min=0, description="the data's figure for that day")
+    data_low = dy.Float64(nullable=True, min=0)
+    data_high = dy.Float64(nullable=True, min=0)
+    data_date = dy.Date(nullable=True, description="the day of the data's figure")
+    verdict = dy.Enum(values(ClaimVerdict))
+    difference = dy.Float64(nullable=True, description="claimed minus data")
+    difference_pct = dy.Float64(nullable=True, min=0)
+    later_value = dy.Float64(
+        nullable=True, description="the figure published soon after that matched"
+    )
+    later_date = dy.Date(nullable=True)
+    later_days = dy.Int64(nullable=True, min=0, description="days from the claim to that figure")
+    later_source_ids = dy.String(nullable=True)
+    reason = dy.String(nullable=True, description="why the claim could not be checked")
+    claim_source_id = dy.String()
+    data_source_ids = dy.String(nullable=True)

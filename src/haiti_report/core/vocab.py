@@ -31,6 +31,16 @@ class Qualifier(StrEnum):
     RANGE = "range"
 
 
+# How the house style writes each qualifier before a number (parsing reads the same words back).
+QUALIFIER_PHRASES: dict[str, str] = {
+    Qualifier.EXACT: "",
+    Qualifier.ABOUT: "about ",
+    Qualifier.NEARLY: "nearly ",
+    Qualifier.AT_LEAST: "at least ",
+    Qualifier.MORE_THAN: "more than ",
+    Qualifier.UP_TO: "up to ",
+}
+
 # A count that names a number ("735", "about 700"), as opposed to a bound ("more than 700").
 COUNT_QUALIFIERS = frozenset({Qualifier.EXACT, Qualifier.ABOUT, Qualifier.NEARLY})
 ROUNDED_QUALIFIERS = frozenset({Qualifier.ABOUT, Qualifier.NEARLY})

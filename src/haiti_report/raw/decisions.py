@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from haiti_report.raw.dates import parse_date_span
+from haiti_report.core.dates import parse_date_span
 from haiti_report.raw.files import LINE, raise_on_duplicates, read_raw_csv
 
 COLUMNS = (

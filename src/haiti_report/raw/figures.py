@@ -9,9 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
+from haiti_report.core.dates import parse_date_span
 from haiti_report.core.vocab import Confidence, FigureKind, Mission, PledgeStatus, values
 from haiti_report.raw.countries import CountryNames, split_countries
-from haiti_report.raw.dates import parse_date_span
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
 from haiti_report.raw.sources import check_source_ids, split_ids
 from haiti_report.raw.values import parse_optional

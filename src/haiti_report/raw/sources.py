@@ -7,14 +7,12 @@ report's sources appendix are generated from it, never typed.
 from __future__ import annotations
 
 import csv
-from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
 
-from haiti_report.core.errors import InputError
-from haiti_report.raw.dates import parse_date_span
+from haiti_report.core.dates import parse_date_span
+from haiti_report.core.sources import IOM_DTM_CREDIT, split_ids  # noqa: F401 (re-exported)
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
 
 BASE_COLUMNS = ("source_id", "outlet", "title", "url", "published", "kind", "language", "via")
@@ -23,9 +21,6 @@ BASE_COLUMNS = ("source_id", "outlet", "title", "url", "published", "kind", "lan
 NEW_COLUMNS = ("published_basis", "replaced_url")
 COLUMNS = (*BASE_COLUMNS, *NEW_COLUMNS)
 KINDS = ("un", "government", "wire", "newspaper", "ngo", "dataset", "encyclopedia")
-IOM_DTM_CREDIT = (
-    "International Organization for Migration (IOM), Displacement Tracking Matrix (DTM)"
-)
 
 
 def sources_path(raw_dir: str | Path) -> Path:
@@ -79,11 +74,6 @@ def _columns_in(path: Path) -> tuple[str, ...]:
     return COLUMNS if any(c in header for c in NEW_COLUMNS) else BASE_COLUMNS
 
 
-def split_ids(cell: str | None) -> list[str]:
-    """'a; b' -> ['a', 'b'] (several ids may share one cell)."""
-    return [part.strip() for part in (cell or "").split(";") if part.strip()]
-
-
 def check_source_ids(
     frame: pl.DataFrame, path: Path, sources: pl.DataFrame, column: str = "source_id"
 ) -> None:
@@ -110,34 +100,3 @@ def check_source_ids(
                 f"unknown source id {unknown[0]!r}",
                 "Add the source to data/raw/sources.csv or correct the id",
             )
-
-
-def source_line(source_ids: Iterable[str], sources: pl.DataFrame, *, limit: int = 4) -> str:
-    """A chart's source line, built from the registry: the outlets behind the plotted rows,
-    most used first, with IOM's required credit wording where DTM data is used."""
-    counts = Counter(i for cell in source_ids for i in split_ids(cell))
-    if not counts:
-        raise InputError("chart data", "a chart has no sources", "Pass the source ids it plots")
-    lookup = dict(zip(sources["source_id"], sources["outlet"], strict=True))
-    outlets: Counter[str] = Counter()
-    for sid, n in counts.items():
-        outlet = lookup.get(sid)
-        if outlet is None:
-            raise InputError("chart data", f"unknown source id {sid!r}")
-        name = IOM_DTM_CREDIT if _is_iom(outlet) else outlet
-        outlets[name] += n
-    names = [name for name, _ in sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0]))]
-    shown = names[:limit]
-    more = len(names) - len(shown)
-    text = "; ".join(shown) + (f"; and {more} more (see Sources)" if more else "")
-    return f"Source{'s' if len(names) > 1 else ''}: {text}"
-
-
-def _is_iom(outlet: str) -> bool:
-    lowered = outlet.lower()
-    return (
-        lowered.startswith("iom")
-        or "displacement tracking matrix" in lowered
-        or lowered.startswith("hdx")
-        or "dtm" in lowered.split()
-    )

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from haiti_report.raw.dates import parse_date_span
-from haiti_report.raw.values import PHRASE_WORDS
+from haiti_report.core.dates import parse_date_span
+from haiti_report.core.vocab import QUALIFIER_PHRASES
 
 MONTHS = (
     "January",
@@ -39,7 +39,7 @@ MONTHS = (
 )
 
 # The words values.ReportedValue.phrase uses, so prose and parsing agree.
-QUALIFIER_WORDS = {**PHRASE_WORDS, "less_than": "fewer than "}
+QUALIFIER_WORDS = {**QUALIFIER_PHRASES, "less_than": "fewer than "}
 _CURRENCY_SYMBOL = {"usd": "$", "cad": "C$", "eur": "€"}
 _WEB_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 # Characters with a meaning in Markdown (CommonMark + GFM tables); escaped in text from data.
