@@ -59,9 +59,10 @@ class Count:
     anchor_figure_id: str | None = None
     anchor_date: str | None = None
     source_ids: str | None = None
+    anchor_outlet: str | None = None  # who reported the count it was last set by
 
     @staticmethod
-    def of(row: dict | None) -> Count | None:
+    def of(row: dict | None, p: Processed) -> Count | None:
         if row is None:
             return None
         return Count(
@@ -74,6 +75,7 @@ class Count:
             row["anchor_figure_id"],
             _iso(row["anchor_date"]),
             row["source_ids"],
+            p.outlet_of_figure(row["anchor_figure_id"]),
         )
 
 
@@ -88,6 +90,7 @@ class Figure:
     date_as_written: str | None
     figure_id: str | None
     source_id: str | None
+    outlet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ class GsfFacts:
     pledged_without_number: int
 
 
-def _figure(row: dict | None, value: str = "value") -> Figure | None:
+def _figure(row: dict | None, p: Processed, value: str = "value") -> Figure | None:
     if row is None:
         return None
     return Figure(
@@ -168,11 +171,12 @@ def _figure(row: dict | None, value: str = "value") -> Figure | None:
         row.get("date_as_written"),
         row.get("figure_id"),
         row.get("source_id"),
+        p.outlet(row.get("source_id")),
     )
 
 
-def _country(r: dict, count: dict | None) -> CountryFacts:
-    c = Count.of(count)
+def _country(r: dict, count: dict | None, p: Processed) -> CountryFacts:
+    c = Count.of(count, p)
     return CountryFacts(
         iso3=r["iso3"],
         name=r["country"],
@@ -195,11 +199,11 @@ def personnel(p: Processed) -> Personnel:
     day = p.as_of
     mission = q.era(day, q.mss_end(p.mandates))
     countries_now = {r["iso3"]: r for r in q.countries_on(p.personnel, day).iter_rows(named=True)}
-    countries = [_country(r, countries_now.get(r["iso3"])) for r in p.pvd.iter_rows(named=True)]
+    countries = [_country(r, countries_now.get(r["iso3"]), p) for r in p.pvd.iter_rows(named=True)]
     counted = q.pledges_counted(p.pledges, mission)
     pledging = q.pledging(p.pledges, mission)
     pledged_total = int(counted["pledged"].sum() or 0)
-    now = Count.of(q.count_on(p.personnel, day))
+    now = Count.of(q.count_on(p.personnel, day), p)
     deployed_total = 0 if now is None else (now.value if now.value is not None else now.low)
     level = q.level_in_force(p.mandates, day)
     top = q.peak(p.personnel, day)
@@ -208,7 +212,7 @@ def personnel(p: Processed) -> Personnel:
 
     def newest(measure: str) -> Figure | None:
         rows = aggregates.filter(pl.col("measure") == measure).sort("date", "figure_id")
-        return _figure(rows.row(-1, named=True)) if rows.height else None
+        return _figure(rows.row(-1, named=True), p) if rows.height else None
 
     return Personnel(
         mission=mission.value,
@@ -225,7 +229,7 @@ def personnel(p: Processed) -> Personnel:
             "qualifier": top["qualifier"],
         },
         planned_total=None if level is None else level["value"],
-        planned=_figure(level),
+        planned=_figure(level, p),
         planned_kind=None if level is None else level["measure"],
         share_of_pledged=round(deployed_total / pledged_total, 4) if pledged_total else None,
         share_of_planned=(
@@ -256,7 +260,7 @@ def mss_history(p: Processed) -> MssHistory | None:
             q.pledges_counted(p.pledges, Mission.MSS, history=True)["pledged"].sum() or 0
         ),
         countries_pledging=q.pledging(p.pledges, Mission.MSS, history=True).height,
-        in_haiti_last_day=Count.of(q.count_on(p.personnel, end)),
+        in_haiti_last_day=Count.of(q.count_on(p.personnel, end), p),
         sum_of_countries_last_day=q.sum_of_countries(p.personnel, end),
     )
 
@@ -281,7 +285,7 @@ def gsf(p: Processed) -> GsfFacts | None:
     return GsfFacts(
         authorised=_iso(auth["date"].min()) if auth.height else None,
         first_day=first_day.isoformat(),
-        ceiling=_figure(ceiling),
+        ceiling=_figure(ceiling, p),
         arrivals_since=arrivals.height,
         arrived_from_new_countries=len(set(arrivals["iso3"]) - before),
         pledged_with_number=pledged.filter(pl.col("pledged").is_not_null()).height,
@@ -345,9 +349,9 @@ def funding(p: Processed) -> dict[str, Any]:
     return {
         "trust_fund_pledged_usd": None if pledged is None else float(pledged["value"]),
         "trust_fund_received_usd": None if received is None else float(received["value"]),
-        "trust_fund_pledged": _figure(pledged),
-        "trust_fund_received": _figure(received),
-        "cost_estimate": _figure(cost),
+        "trust_fund_pledged": _figure(pledged, p),
+        "trust_fund_received": _figure(received, p),
+        "cost_estimate": _figure(cost, p),
     }
 
 

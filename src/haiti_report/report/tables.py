@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import dataframely as dy
@@ -16,6 +17,7 @@ import polars as pl
 
 from haiti_report.core import schemas
 from haiti_report.core.errors import BuildError
+from haiti_report.core.sources import split_ids
 
 # key -> (path under <build>/data, schema)
 TABLES: dict[str, tuple[str, type[dy.Schema]]] = {
@@ -64,6 +66,24 @@ class Processed:
     mss_log: pl.DataFrame
     displacement_log: pl.DataFrame
     sources: pl.DataFrame
+
+    @cached_property
+    def _outlets(self) -> dict[str, str]:
+        if self.sources.is_empty():
+            return {}
+        return dict(zip(self.sources["source_id"], self.sources["outlet"], strict=True))
+
+    @cached_property
+    def _figure_sources(self) -> dict[str, str]:
+        return dict(zip(self.figures["figure_id"], self.figures["source_id"], strict=True))
+
+    def outlet(self, source_ids: str | None) -> str | None:
+        """The outlet of the first source in a cell, as the registry names it."""
+        ids = split_ids(source_ids)
+        return self._outlets.get(ids[0]) if ids else None
+
+    def outlet_of_figure(self, figure_id: str | None) -> str | None:
+        return self.outlet(self._figure_sources.get(figure_id or ""))
 
 
 def _plain_type(column: dy.Column) -> pl.DataType:
