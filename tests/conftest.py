@@ -69,6 +69,34 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def clean_into(out: Path, as_of: str, raw: Path = ROOT / "data" / "raw") -> Path:
+    """Run the three cleaning steps in-process (as their notebooks do) into ``out``."""
+    import datetime as dt
+
+    from haiti_report.clean import claims, displacement, mss
+
+    day = dt.date.fromisoformat(as_of)
+    mss.run(day, raw, out)
+    displacement.run(day, raw, out)
+    claims.run(day, raw, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def processed(tmp_path_factory: pytest.TempPathFactory):
+    """as_of -> the processed tables of that edition (cleaned once per date per session)."""
+    from haiti_report.report.tables import read_processed
+
+    made: dict[str, object] = {}
+
+    def at(as_of: str):
+        if as_of not in made:
+            made[as_of] = read_processed(clean_into(tmp_path_factory.mktemp("clean"), as_of))
+        return made[as_of]
+
+    return at
+
+
 def pytest_collection_modifyitems(config, items):
     """In CI (HAITI_REPORT_CI_STRICT=1) a missing browser or JupyterLab is an error, not a skip."""
     if os.environ.get("HAITI_REPORT_CI_STRICT") == "1" and not CHROMIUM:
