@@ -1,0 +1,241 @@
+"""The raw files themselves (data/raw): canonical sources, honest dates, valid vocabularies.
+
+These tests read the CSVs with the standard library only, so they check the data independently
+of the cleaning code. Each check is a small function that returns the problems it finds; the
+first tests prove on made-up rows that the checks can fail, the rest run them on the real files.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections import Counter
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
+LATEST = dt.date(2026, 12, 1)  # no source can be published after the build's latest as-of date
+BASES = ("fact_base", "factcheck", "notes", "url", "page")
+
+# Hosts that only copy other outlets' pages. Each was replaced by the canonical page or a
+# direct wire copy (data/raw/README.md, "Canonical sources"); none may come back.
+MIRROR_HOSTS = {
+    "wiki.av1.space": "offline Wikipedia dump; cite en.wikipedia.org",
+    "askwikinow.com": "Wikipedia mirror; cite en.wikipedia.org",
+    "l.global.ssl.fastly.net": "Wikipedia mirror (Misplaced Pages); cite en.wikipedia.org",
+    "ard.binge-education.com": "mirror of arcamax.com (same /currentnews/... path)",
+    "news-pravda.com": "state-media aggregator network relaying other outlets' stories",
+    "alpha-news.org": "aggregator of wire copies; cite a direct wire copy",
+    "negasiranslan.com": "reworded copy of other outlets' stories (same URL slugs)",
+}
+# Staging and preview hosts of real outlets (pre.efe.com, demo.elmundo.sv): cite the public host.
+PREVIEW_HOST = re.compile(r"^(pre|demo|staging|stage|dev|test|preview)\.")
+# Query keys that make a page a site-search result rather than an article.
+SEARCH_KEYS = {"q", "s", "query", "search", "searchterm", "keyword", "keywords"}
+# http:// is allowed only where the fact base cites no https address on the same host.
+HTTP_ONLY_HOSTS = {
+    "haitify.com",  # alterpresse-haitify-2024-06-25: only http in the fact base
+    "newscentral.africa",  # afp-newscentral-2025-02-26: only http in the fact base
+    "haiti24news.com",  # haiti24news-2025-02: only http in the fact base
+    "unscr.com",  # unscr-res-2699, unscr-res-2751: only http in the fact base
+}
+# AMP pages whose non-AMP address cannot be read off the URL itself.
+AMP_EXCEPTIONS = {
+    "dominicantoday-2024-09-22",  # /amp/news?id=...: the site's canonical path is not evident
+}
+FILES_WITH_SOURCES = (
+    "mss/figures.csv",
+    "claims.csv",
+    "displacement/idps_national.csv",
+    "displacement/idps_departments.csv",
+    "displacement/context.csv",
+)
+
+
+def read(name: str) -> list[dict[str, str]]:
+    with (RAW / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def split_ids(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split(";") if part.strip()]
+
+
+def host_of(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def url_problems(source_id: str, url: str) -> list[str]:
+    """What is wrong with a source address (empty list when nothing is)."""
+    parts = urlsplit(url)
+    host = host_of(url)
+    problems = []
+    if parts.scheme not in ("http", "https") or not host:
+        return [f"{source_id}: not a web address: {url}"]
+    if parts.scheme == "http" and host not in HTTP_ONLY_HOSTS:
+        problems.append(f"{source_id}: plain http; use https (or list the host as http-only)")
+    for mirror, why in MIRROR_HOSTS.items():
+        if host == mirror or host.endswith("." + mirror):
+            problems.append(f"{source_id}: mirror host {host} ({why})")
+    if PREVIEW_HOST.match(host):
+        problems.append(f"{source_id}: preview/staging host {host}; cite the public host")
+    keys = {key.lower() for key in parse_qs(parts.query, keep_blank_values=True)}
+    if keys & SEARCH_KEYS or "/search" in parts.path.lower():
+        problems.append(f"{source_id}: a site-search results page, not an article")
+    segments = [s.lower() for s in parts.path.split("/") if s]
+    is_amp = "amp" in segments or keys & {"amp", "outputtype"} or parts.path.endswith(".amp")
+    if is_amp and source_id not in AMP_EXCEPTIONS:
+        problems.append(f"{source_id}: AMP page; cite the non-AMP address")
+    return problems
+
+
+def normalised(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{host_of(url)}{path}{query}"
+
+
+def date_problems(text: str, where: str) -> list[str]:
+    """A published date must be YYYY, YYYY-MM or YYYY-MM-DD, real, and not after LATEST."""
+    if not text:
+        return []
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
+    if not match:
+        return [f"{where}: {text!r} is not YYYY[-MM[-DD]]"]
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        first = dt.date(year, month or 1, day or 1)
+    except ValueError:
+        return [f"{where}: {text!r} is not a real date"]
+    return [f"{where}: {text} is after {LATEST}"] if first > LATEST else []
+
+
+MONTHS = {
+    m: f"{i:02d}"
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+
+
+def url_dates(url: str) -> set[str]:
+    """Dates written in an address: /2025/01/04/, /2025/Oct/11/, 2024-10-11, 22-12-2025."""
+    found = set()
+    for y, m, d in re.findall(r"(20\d\d)[/-](\d\d|[A-Za-z]{3})[/-](\d\d?)(?!\d)", url):
+        month = MONTHS.get(m.lower(), m)
+        found |= {f"{y}-{month}-{int(d):02d}", f"{y}-{month}"}
+    for d, m, y in re.findall(r"(?<!\d)(\d\d)[/-](\d\d)[/-](20\d\d)", url):
+        found |= {f"{y}-{m}-{d}", f"{y}-{m}"}
+    for y, m in re.findall(r"/(20\d\d)/(\d\d)/", url):
+        found.add(f"{y}-{m}")
+    return found
+
+
+def used_source_ids() -> Counter[str]:
+    used: Counter[str] = Counter()
+    for name in FILES_WITH_SOURCES:
+        for row in read(name):
+            used.update(split_ids(row["source_id"]))
+    return used
+
+
+# --- the checks can fail -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expect"),
+    [
+        ("https://tengele.com/search?q=Henry+Wooster", "site-search"),
+        ("https://example.org/?s=haiti", "site-search"),
+        ("https://wiki.av1.space/content/wikipedia_en_all_mini_2025-06/X", "mirror host"),
+        ("https://canada.news-pravda.com/canada/2025/12/09/30284.html", "mirror host"),
+        ("https://pre.efe.com/en/latest-news/x", "preview/staging"),
+        ("https://demo.elmundo.sv/politica/x", "preview/staging"),
+        ("https://magneticmediatv.com/2024/10/story/amp", "AMP page"),
+        ("https://example.org/story?amp=1", "AMP page"),
+        ("http://example.org/story", "plain http"),
+        ("javascript:alert(1)", "not a web address"),
+    ],
+)
+def test_url_check_rejects_bad_addresses(url, expect):
+    assert any(expect in problem for problem in url_problems("x", url))
+
+
+def test_url_check_accepts_a_plain_article_and_listed_exceptions():
+    assert url_problems("x", "https://www.thestar.com.my/news/world/2025/02/05/story") == []
+    assert url_problems("x", "http://unscr.com/en/resolutions/2699") == []
+    assert (
+        url_problems("dominicantoday-2024-09-22", "https://dominicantoday.com/amp/news?id=1") == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [("2024", True), ("2024-10", True), ("2024-10-11", True), ("2026-12-01", True),
+     ("2024-13", False), ("2024-02-30", False), ("Oct 2024", False), ("2027-01", False)],
+)  # fmt: skip
+def test_date_check(text, ok):
+    assert (date_problems(text, "x") == []) is ok
+
+
+def test_dates_read_off_addresses():
+    assert "2025-10-11" in url_dates("https://x.com/health/2025/Oct/11/story")
+    assert "2025-12-22" in url_dates("https://x.com/post/22-12-2025-story")
+    assert url_dates("https://x.com/2024/10/story/") == {"2024-10"}
+    assert url_dates("https://x.com/story-1721534") == set()
+
+
+# --- sources.csv ---------------------------------------------------------------------------
+
+
+def test_source_addresses_are_canonical():
+    problems = [
+        p for row in read("sources.csv") for p in url_problems(row["source_id"], row["url"])
+    ]
+    assert problems == []
+
+
+def test_no_url_is_cited_twice():
+    counts = Counter(normalised(row["url"]) for row in read("sources.csv"))
+    assert [url for url, n in counts.items() if n > 1] == []
+
+
+def test_replaced_urls_are_kept_and_differ_from_the_url():
+    for row in read("sources.csv"):
+        for old in split_ids(row["replaced_url"]):
+            assert urlsplit(old).scheme in ("http", "https"), row["source_id"]
+            assert normalised(old) != normalised(row["url"]), row["source_id"]
+
+
+def test_published_dates_are_valid_and_have_a_basis():
+    problems = []
+    for row in read("sources.csv"):
+        sid, published, basis = row["source_id"], row["published"], row["published_basis"]
+        problems += date_problems(published, sid)
+        if basis not in (*BASES, ""):
+            problems.append(f"{sid}: published_basis {basis!r} not in {BASES}")
+        if bool(published) != bool(basis):
+            problems.append(f"{sid}: a date needs a basis, and an empty date no basis")
+        if basis == "url" and published not in url_dates(row["url"]):
+            problems.append(f"{sid}: basis 'url' but the URL does not contain {published}")
+    assert problems == []
+
+
+def test_every_source_is_used_and_every_use_exists():
+    ids = [row["source_id"] for row in read("sources.csv")]
+    assert [sid for sid, n in Counter(ids).items() if n > 1] == []
+    used = used_source_ids()
+    assert sorted(set(used) - set(ids)) == [], "source ids used but not in sources.csv"
+    assert sorted(set(ids) - set(used)) == [], "sources no row uses"
+
+
+def test_displacement_published_is_the_source_date():
+    published = {row["source_id"]: row["published"] for row in read("sources.csv")}
+    for name in FILES_WITH_SOURCES[2:]:
+        for row in read(name):
+            assert row["published"] == published[row["source_id"]], (name, row["figure_id"])
