@@ -239,3 +239,177 @@ def test_displacement_published_is_the_source_date():
     for name in FILES_WITH_SOURCES[2:]:
         for row in read(name):
             assert row["published"] == published[row["source_id"]], (name, row["figure_id"])
+
+
+# --- mss/figures.csv -----------------------------------------------------------------------
+
+KINDS = ("pledge", "arrival", "departure", "strength", "rotation", "mandate", "money")
+MISSIONS = ("MSS", "GSF")
+STATUSES = ("made", "confirmed", "on_hold", "withdrawn")  # lapsed is derived, never written
+PLEDGE_MEASURES = (
+    "personnel",
+    "aggregate_personnel",
+    "aggregate_contributors",
+    "personnel_tranche",
+)
+MANDATE_MEASURES = (
+    "authorisation", "planning_figure", "ceiling", "mss_end", "schedule", "suspension",
+    "proposal", "national_approval",
+)  # fmt: skip
+PAST_TENSE = ("arrival", "departure", "strength", "rotation")  # reports of what already happened
+MSS_END = "2025-10-02"  # last day of the MSS authorisation (MAN-017)
+GSF_AUTHORISED = "2025-09-30"  # resolution 2793 (MAN-013-A)
+
+
+def span(text: str) -> tuple[dt.date, dt.date]:
+    """First and last day of YYYY, YYYY-MM or YYYY-MM-DD."""
+    parts = [int(p) for p in text.split("-")]
+    first = dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    if len(parts) == 3:
+        return first, first
+    if len(parts) == 2:
+        following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first, following - dt.timedelta(days=1)
+    return first, dt.date(first.year, 12, 31)
+
+
+def figure_problems(rows: list[dict[str, str]]) -> list[str]:
+    """Vocabulary and cross-row rules of figures.csv (see data/raw/README.md)."""
+    by_id = {row["figure_id"]: row for row in rows}
+    problems = []
+    for row in rows:
+        fid, kind, measure = row["figure_id"], row["kind"], row["measure"]
+        if kind not in KINDS:
+            problems.append(f"{fid}: kind {kind!r}")
+        if row["mission"] not in (*MISSIONS, ""):
+            problems.append(f"{fid}: mission {row['mission']!r}")
+        if kind == "pledge":
+            if not row["mission"]:
+                problems.append(f"{fid}: a pledge needs its mission")
+            if row["status"] not in STATUSES:
+                problems.append(f"{fid}: pledge status {row['status']!r}")
+            if measure not in PLEDGE_MEASURES:
+                problems.append(f"{fid}: pledge measure {measure!r}")
+            date = row["event_date"]
+            if row["mission"] == "GSF" and date and date < GSF_AUTHORISED:
+                problems.append(f"{fid}: a GSF pledge dated before the GSF existed")
+            if row["mission"] == "MSS" and date and date > MSS_END:
+                problems.append(f"{fid}: an MSS pledge dated after the MSS ended")
+        elif row["status"]:
+            problems.append(f"{fid}: status is for pledge rows only")
+        if kind == "mandate" and measure not in MANDATE_MEASURES:
+            problems.append(f"{fid}: mandate measure {measure!r}")
+        if kind == "mandate" and measure == "ceiling" and row["country"] != "GSF total":
+            problems.append(f"{fid}: only resolution 2793 (the GSF) set a ceiling")
+        if measure == "authorisation" and not re.search(
+            r"[Rr]esolution (2699|2751|2793)", row["description"]
+        ):
+            problems.append(f"{fid}: an authorisation names its resolution in the description")
+        if row["part_of"]:
+            total = by_id.get(row["part_of"])
+            if kind != "strength":
+                problems.append(f"{fid}: part_of is for strength rows only")
+            elif total is None or total["country"] not in ("MSS total", "GSF total"):
+                problems.append(f"{fid}: part_of must name a reported mission total")
+            elif (total["source_id"], total["event_date"]) != (row["source_id"], row["event_date"]):
+                problems.append(f"{fid}: the total must come from the same report and day")
+    mss_end = [row for row in rows if row["measure"] == "mss_end"]
+    if [row["event_date"] for row in mss_end] != [MSS_END]:
+        problems.append(f"exactly one mss_end row, dated {MSS_END}")
+    return problems
+
+
+def event_problems(rows: list[dict[str, str]]) -> list[str]:
+    """An event label groups several reports of one movement: same kind, same country."""
+    groups: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        if row["event"]:
+            groups.setdefault(row["event"], []).append(row)
+    problems = []
+    for label, members in groups.items():
+        if len(members) < 2:
+            problems.append(f"event {label}: a label for a single row says nothing")
+        if len({(m["kind"], m["country"]) for m in members}) > 1:
+            problems.append(f"event {label}: mixes kinds or countries")
+    return problems
+
+
+def test_figure_rules_catch_bad_rows():
+    good = {
+        "figure_id": "P1", "kind": "pledge", "measure": "personnel", "mission": "MSS",
+        "status": "made", "country": "Kenya", "event_date": "2024-01", "event": "",
+        "part_of": "", "description": "", "source_id": "s",
+    }  # fmt: skip
+    end = {**good, "figure_id": "E", "kind": "mandate", "measure": "mss_end", "status": "",
+           "event_date": MSS_END}  # fmt: skip
+    assert figure_problems([good, end]) == []
+    bad = [
+        {**good, "status": "lapsed"},
+        {**good, "mission": ""},
+        {**good, "mission": "GSF", "event_date": "2024-05"},
+        {**good, "kind": "arrival", "status": "made"},
+        {**good, "kind": "mandate", "measure": "transition", "status": ""},
+        {**good, "kind": "strength", "status": "", "part_of": "P1"},
+    ]
+    for row in bad:
+        assert figure_problems([row, end]), row
+    assert figure_problems([good]) == ["exactly one mss_end row, dated 2025-10-02"]
+    assert event_problems([{**good, "event": "x"}])
+
+
+def test_figures_follow_the_vocabulary():
+    rows = read("mss/figures.csv")
+    assert figure_problems(rows) == []
+    assert event_problems(rows) == []
+
+
+def test_breakdown_parts_point_at_a_total_from_the_same_report():
+    rows = read("mss/figures.csv")
+    groups: dict[str, list[str]] = {}
+    for row in rows:
+        if row["part_of"]:
+            groups.setdefault(row["part_of"], []).append(row["country"])
+    assert groups, "the Sep 2025 breakdown (NEW-3) must point at its total"
+    for countries in groups.values():
+        assert len(countries) == len(set(countries)) >= 2
+    # NEW-3: EFE's parts add up to 990; the total is Ruto's 989 as reported, never the sum
+    new3 = {row["figure_id"]: row for row in rows}[next(iter(groups))]
+    assert new3["value_as_written"] == "989"
+
+
+def test_reports_of_the_past_are_not_dated_after_their_source():
+    published = {row["source_id"]: row["published"] for row in read("sources.csv")}
+    late = []
+    for row in read("mss/figures.csv"):
+        source_day = published[split_ids(row["source_id"])[0]]
+        dated = row["kind"] in PAST_TENSE and row["event_date"] and source_day
+        if dated and span(row["event_date"])[0] > span(source_day)[1]:
+            late.append(f"{row['figure_id']}: event {row['event_date']} after {source_day}")
+    assert late == []
+
+
+# --- decisions.csv -------------------------------------------------------------------------
+
+
+def test_decisions_name_existing_figures_and_valid_dates():
+    known = {
+        row["figure_id"]
+        for name in FILES_WITH_SOURCES
+        if name != "claims.csv"
+        for row in read(name)
+    }
+    problems = []
+    for row in read("decisions.csv"):
+        problems += date_problems(row["decided"], row["decision_id"])
+        if not split_ids(row["chosen"]):
+            problems.append(f"{row['decision_id']}: nothing chosen")
+        for column in ("chosen", "rejected"):
+            problems += [
+                f"{row['decision_id']}: {column} {fid} does not exist"
+                for fid in split_ids(row[column])
+                if fid not in known
+            ]
+        overlap = set(split_ids(row["chosen"])) & set(split_ids(row["rejected"]))
+        if overlap:
+            problems.append(f"{row['decision_id']}: {sorted(overlap)} both chosen and rejected")
+    assert problems == []
