@@ -413,3 +413,58 @@ def test_decisions_name_existing_figures_and_valid_dates():
         if overlap:
             problems.append(f"{row['decision_id']}: {sorted(overlap)} both chosen and rejected")
     assert problems == []
+
+
+# --- displacement/ -------------------------------------------------------------------------
+
+IOM_API_SOURCES = ("iom-dtm-api-fixture-admin0", "iom-dtm-api-fixture-admin1")
+
+
+def displacement_problems(name: str, rows: list[dict[str, str]]) -> list[str]:
+    """IOM's reference period, the API's reportingDate stamp and the publication date are three
+    fields: the stamp is a month-end date on API rows only, and the data period ends before it
+    was published."""
+    problems = []
+    for row in rows:
+        fid, stamp = row["figure_id"], row["api_reporting_date"]
+        from_api = row["source_id"] in IOM_API_SOURCES
+        if from_api != bool(stamp):
+            problems.append(f"{name} {fid}: api_reporting_date is for rows from the DTM API only")
+        if stamp:
+            day = dt.date.fromisoformat(stamp)
+            if (day + dt.timedelta(days=1)).day != 1:
+                problems.append(f"{name} {fid}: the API stamp {stamp} is not a month end")
+        start, end = row["reference_period_start"], row["reference_period_end"]
+        for text in (start, end, row["published"]):
+            problems += date_problems(text, f"{name} {fid}")
+        if start and end and span(start)[0] > span(end)[1]:
+            problems.append(f"{name} {fid}: reference period starts after it ends")
+        if end and row["published"] and span(end)[1] > span(row["published"])[1]:
+            problems.append(
+                f"{name} {fid}: data period {end} ends after publication {row['published']}"
+            )
+    return problems
+
+
+def test_displacement_checks_catch_a_stamp_taken_for_a_period():
+    row = {
+        "figure_id": "X", "source_id": "iom-press", "api_reporting_date": "",
+        "reference_period_start": "", "reference_period_end": "2025-06-30",
+        "published": "2025-06-11",
+    }  # fmt: skip
+    assert displacement_problems("t", [row])  # period ends after publication
+    api = {
+        **row,
+        "source_id": IOM_API_SOURCES[0],
+        "published": "",
+        "api_reporting_date": "2025-06-15",
+    }
+    assert any("month end" in p for p in displacement_problems("t", [api]))
+    assert displacement_problems("t", [{**row, "api_reporting_date": "2025-06-30"}])
+
+
+@pytest.mark.parametrize(
+    "name", ["displacement/idps_national.csv", "displacement/idps_departments.csv"]
+)
+def test_iom_period_stamp_and_publication_are_consistent(name):
+    assert displacement_problems(name, read(name)) == []
