@@ -13,15 +13,15 @@ from haiti_report.clean.tables import CleaningLog
 from haiti_report.core import queries as q
 from haiti_report.core.errors import InputError
 from haiti_report.raw import decisions
-from haiti_report.raw.figures import BASE_COLUMNS
+from haiti_report.raw.figures import COLUMNS
 
-HEADER = ",".join(BASE_COLUMNS)
-SOURCES = """source_id,outlet,title,url,published,kind,language,via
-s1,Wire A,,https://a.test/1,2024-06-01,wire,en,
-s2,Wire B,,https://b.test/2,2024-07-01,wire,en,
-s3,Paper C,,https://c.test/3,2024-08-01,newspaper,en,
-s4,Paper D,,https://d.test/4,2024-12-20,newspaper,en,
-s5,Paper E,,https://e.test/5,2025-10-10,newspaper,en,
+HEADER = ",".join(COLUMNS)
+SOURCES = """source_id,outlet,title,url,published,kind,language,via,published_basis,replaced_url
+s1,Wire A,,https://a.test/1,2024-06-01,wire,en,,fact_base,
+s2,Wire B,,https://b.test/2,2024-07-01,wire,en,,fact_base,
+s3,Paper C,,https://c.test/3,2024-08-01,newspaper,en,,fact_base,
+s4,Paper D,,https://d.test/4,2024-12-20,newspaper,en,,fact_base,
+s5,Paper E,,https://e.test/5,2025-10-10,newspaper,en,,fact_base,
 """
 DECISIONS_HEADER = ",".join(decisions.COLUMNS)
 
@@ -52,10 +52,12 @@ def row(
     measure="personnel",
     unit="people",
     confidence="high",
+    mission="",
+    status="",
 ):
     return (
         f'{figure_id},{figure_id},{kind},{measure},{country},{date},"{value}",'
-        f"{unit if value else ''},police,desc,{source},{confidence},\n"
+        f"{unit if value else ''},police,desc,{source},{confidence},,{mission},{status},,\n"
     )
 
 

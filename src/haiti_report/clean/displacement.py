@@ -9,12 +9,8 @@ The rules, in the order the cleaning applies them (the report's methodology repe
 2. **Dates.** A figure's date is its ``published`` cell, else its source's date in sources.csv.
    Exact IOM figures with neither (the HDX metadata mirror, the saved API snapshot) are dated by
    the earliest dated publication of any figure of the SAME round, national or department: IOM
-   publishes a round's numbers together. Each such dating is logged. Everything in the fact base
-   had been published when it was compiled, i.e. by its *fact-base date*, the newest full
-   publication date in sources.csv (the as_of of the latest build). So a figure with no date at
-   all (and no dated figure in its round) counts only from the fact-base date: it is in the
-   latest build but stays out of every earlier as-of run (logged); and a partial date running
-   past the fact-base date (a source dated only "2026") ends there.
+   publishes a round's numbers together. Each such dating is logged. A figure with no date at
+   all (and no dated IOM figure in its round) is never counted: unknown stays unknown.
 3. **Decisions.** decisions.csv rows that name displacement figures apply once their chosen
    figure is known by ``as_of``: the rejected figures of the same round (or department, or
    context period) are set aside and the chosen one wins. A decision whose chosen and rejected
@@ -56,6 +52,7 @@ import polars as pl
 from haiti_report.clean.tables import CleaningLog, write_run_record, write_table
 from haiti_report.core.dates import parse_date_span
 from haiti_report.core.errors import InputError
+from haiti_report.core.queries import round_number
 from haiti_report.core.schemas import COVERAGES, Context, IdpsDepartments, IdpsNational
 from haiti_report.raw import dtm
 from haiti_report.raw.decisions import read_decisions
@@ -69,6 +66,7 @@ NATIONAL_COLUMNS = (
     "round",
     "reference_period_start",
     "reference_period_end",
+    "api_reporting_date",  # the DTM API's month-end stamp: not the period, not the publication
     "published",
     "coverage",
     "departments_covered",
@@ -85,7 +83,9 @@ DEPARTMENT_COLUMNS = (
     "round",
     "department",
     "pcode",
+    "reference_period_start",
     "reference_period_end",
+    "api_reporting_date",
     "published",
     "value_as_written",
     "source_id",
@@ -117,6 +117,7 @@ _ROUND = re.compile(r"^R\d+(\.\d+)?$")
 _PCODE = re.compile(r"^HT\d{2}$")
 # Rounds in HDX workbook names: "...-r1.xlsx", "round-3-zmpp...", "...round-11-september...".
 _ROUND_IN_NAME = re.compile(r"(?i)(?:^|[^a-z])r(?:ound)?[-_ ]?(\d{1,2})(?![0-9])")
+UNDATED = "undated: no publication date, never counted"
 _IOM = re.compile(r"\b(iom|oim|dtm)\b|displacement tracking matrix", re.IGNORECASE)
 _CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
 
@@ -139,7 +140,6 @@ class RawDisplacement:
     departments: pl.DataFrame
     context: pl.DataFrame
     decisions: pl.DataFrame  # decisions naming displacement figures; chosen/rejected are lists
-    fact_base_date: dt.date | None  # newest full publication date in sources.csv (rule 2)
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,7 @@ def load_national(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
     frame = _read(
         path,
         NATIONAL_COLUMNS,
-        ("figure_id", "reference_period_end", "value_as_written", "source_id", "confidence"),
+        ("figure_id", "value_as_written", "source_id", "confidence"),
         sources,
     )
     rows = []
@@ -275,9 +275,10 @@ def load_national(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
                 "not a number of departments from 1 to 10",
                 "Write how many of Haiti's 10 departments the round covered",
             )
-        start, end = (
+        start, end, stamp = (
             _span(path, row, "reference_period_start"),
             _span(path, row, "reference_period_end"),
+            _span(path, row, "api_reporting_date"),
         )
         counts = {
             c: parse_optional(row[c], unit=c, file=path, row=row[LINE], column=c)
@@ -288,7 +289,8 @@ def load_national(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
                 **_common(frame, path, i, row),
                 "round": row["round"],
                 "reference_period_start": start.first if start else None,
-                "reference_period_end": end.last,
+                "reference_period_end": end.last if end else None,  # None: IOM gave no period
+                "api_reporting_date": stamp.last if stamp else None,
                 "coverage": row["coverage"],
                 "departments_covered": int(covered) if covered else None,
                 **{c: v.value if v else None for c, v in counts.items()},
@@ -299,6 +301,7 @@ def load_national(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
         {
             "reference_period_start": pl.Date,
             "reference_period_end": pl.Date,
+            "api_reporting_date": pl.Date,
             "departments_covered": pl.Int64,
             "households": pl.Int64,
             "sites": pl.Int64,
@@ -316,7 +319,6 @@ def load_departments(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
             "round",
             "department",
             "pcode",
-            "reference_period_end",
             "value_as_written",
             "source_id",
             "confidence",
@@ -341,10 +343,22 @@ def load_departments(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
                 "round": row["round"],
                 "department": row["department"],
                 "pcode": row["pcode"],
-                "reference_period_end": _span(path, row, "reference_period_end").last,
+                **_periods(path, row),
             }
         )
-    return _frame(rows, {"reference_period_end": pl.Date})
+    return _frame(rows, dict.fromkeys(_PERIODS, pl.Date))
+
+
+_PERIODS = ("reference_period_start", "reference_period_end", "api_reporting_date")
+
+
+def _periods(path: Path, row: dict[str, Any]) -> dict[str, dt.date | None]:
+    """IOM's reference period (first and last day) and the API's reporting stamp."""
+    spans = {c: _span(path, row, c) for c in _PERIODS}
+    return {
+        c: (None if s is None else s.first if c == _PERIODS[0] else s.last)
+        for c, s in spans.items()
+    }
 
 
 def load_context(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
@@ -410,12 +424,6 @@ def load_decisions(path: Path, known_ids: set[str]) -> pl.DataFrame:
     )
 
 
-def fact_base_date(sources: pl.DataFrame) -> dt.date | None:
-    """The newest full (day) publication date in sources.csv: the latest build's as_of."""
-    full = sources.filter(pl.col("published_first") == pl.col("published_last"))
-    return full["published_last"].max() if full.height else None  # type: ignore[return-value]
-
-
 def load_raw(raw_dir: str | Path) -> RawDisplacement:
     """Read and check the displacement files, the sources registry and the decisions."""
     paths = raw_paths(raw_dir)
@@ -442,7 +450,6 @@ def load_raw(raw_dir: str | Path) -> RawDisplacement:
         departments=_mark_sources(departments, iom, days),
         context=_mark_sources(context, iom, days),
         decisions=load_decisions(paths["decisions"], set(ids)),
-        fact_base_date=fact_base_date(sources),
     )
 
 
@@ -467,12 +474,9 @@ def _mark_sources(
 # ------------------------------------------------------------------------------------------
 
 
-def _own_date(fact_base: dt.date | None) -> pl.Expr:
-    """The figure's own date (its cell, else its source's), capped at the fact-base date."""
-    own = pl.coalesce("published_given", "source_published")
-    if fact_base is None:
-        return own
-    return pl.when(own.is_not_null()).then(pl.min_horizontal(own, pl.lit(fact_base)))
+def _own_date() -> pl.Expr:
+    """The figure's own date: its cell, else its source's (the last day of a partial date)."""
+    return pl.coalesce("published_given", "source_published")
 
 
 def round_first_published(raw: RawDisplacement) -> pl.DataFrame:
@@ -483,7 +487,7 @@ def round_first_published(raw: RawDisplacement) -> pl.DataFrame:
         pl.concat(
             [
                 f.select(
-                    "round", "figure_id", _own_date(raw.fact_base_date).alias("round_published")
+                    "round", "figure_id", _own_date().alias("round_published")
                 )
                 for f in (raw.national, raw.departments)
             ]
@@ -502,7 +506,6 @@ def round_first_published(raw: RawDisplacement) -> pl.DataFrame:
 def date_figures(
     frame: pl.DataFrame,
     first: pl.DataFrame | None,
-    fact_base: dt.date | None,
     table: str,
     log: CleaningLog,
 ) -> pl.DataFrame:
@@ -511,15 +514,12 @@ def date_figures(
         first = pl.DataFrame(
             schema={"round": pl.String, "round_published": pl.Date, "round_dated_by": pl.String}
         )
-    own = _own_date(fact_base)
+    own = _own_date()
     by_round = (
         own.is_null()
         & pl.col("is_iom")
         & (pl.col("qualifier") == "exact")
         & pl.col("round_published").is_not_null()
-    )
-    capped = pl.lit(fact_base is not None) & pl.coalesce("published_given", "source_published").gt(
-        pl.lit(fact_base)
     )
     out = (
         frame.join(first, on="round", how="left")
@@ -528,16 +528,14 @@ def date_figures(
             .then(own)
             .when(by_round)
             .then(pl.col("round_published"))
-            .otherwise(pl.lit(fact_base, dtype=pl.Date)),
-            dated_by=pl.when(capped)
-            .then(pl.lit("fact base date (partial date runs past it)"))
-            .when(pl.col("published_given").is_not_null())
+            .otherwise(pl.lit(None, dtype=pl.Date)),  # unknown stays unknown: never counted
+            dated_by=pl.when(pl.col("published_given").is_not_null())
             .then(pl.lit("published"))
             .when(pl.col("source_published").is_not_null())
             .then(pl.lit("sources.csv"))
             .when(by_round)
             .then(pl.lit("round ") + pl.col("round_dated_by"))
-            .otherwise(pl.lit("fact base date (undated)")),
+            .otherwise(pl.lit(UNDATED)),
         )
         .drop("round_published", "round_dated_by")
     )
@@ -550,14 +548,13 @@ def date_figures(
             f"{row['published']}, the date of {row['dated_by'].split()[-1]}",
             [row["figure_id"]],
         )
-    undated = out.filter(pl.col("dated_by") == "fact base date (undated)")
+    undated = out.filter(pl.col("dated_by") == UNDATED)
     if undated.height:
         log.add(
             table,
-            "undated: counts only from the fact-base date",
+            "undated: never counted",
             undated.height,
-            f"no date and no dated IOM figure of the same round: left out of as-of runs "
-            f"before {fact_base}",
+            "no publication date and no dated IOM figure of the same round",
             undated["figure_id"].to_list(),
         )
     return out
@@ -585,7 +582,7 @@ def known_by(
     known = frame.filter(pl.col("published") <= as_of)
     if period_end is None:
         return known
-    running = known.filter(pl.col(period_end) > as_of)
+    running = known.filter(pl.col(period_end).is_not_null() & (pl.col(period_end) > as_of))
     if running.height:
         log.add(
             table,
@@ -594,7 +591,7 @@ def known_by(
             f"as_of {as_of}",
             running["figure_id"].to_list(),
         )
-    return known.filter(pl.col(period_end) <= as_of)
+    return known.filter(pl.col(period_end).is_null() | (pl.col(period_end) <= as_of))
 
 
 def apply_decisions(
@@ -960,7 +957,7 @@ def _best_known(
     first: pl.DataFrame | None,
 ) -> tuple[pl.DataFrame, set[tuple[Any, ...]]]:
     """Rules 1-4 on one raw table; also (key..., value) of figures a decision set aside."""
-    dated = date_figures(frame, first, raw.fact_base_date, table, log)
+    dated = date_figures(frame, first, table, log)
     known = known_by(dated, as_of, table, log, period_end)
     decided = apply_decisions(known, raw.decisions, keys, table, log)
 
@@ -1042,7 +1039,7 @@ def national_series(
         meta = pl.concat(
             [
                 best.select(meta_cols),
-                rounds.sort("reference_period_end", descending=True).select(meta_cols),
+                rounds.sort(round_number(), descending=True).select(meta_cols),
             ]
         ).unique("round", keep="first")
         everywhere = pl.col("n_departments").fill_null(0) >= DEPARTMENTS
@@ -1066,7 +1063,7 @@ def national_series(
 
 
 def _finish_national(frame: pl.DataFrame) -> pl.DataFrame:
-    ordered = frame.sort("reference_period_end", "round")
+    ordered = frame.sort(round_number())
     # an unstated number of departments is not a change; a different stated number is
     changed = pl.col("coverage").shift(1).ne_missing(pl.col("coverage")) | (
         pl.col("departments_covered").shift(1) != pl.col("departments_covered")
@@ -1260,7 +1257,7 @@ def newest_national(national: pl.DataFrame) -> dict[str, Any]:
             **dict.fromkeys(HEADLINE_FIELDS),
             "credit": IOM_DTM_CREDIT,
         }
-    ordered = national.sort("reference_period_end", "round").to_dicts()
+    ordered = national.sort(round_number()).to_dicts()
     newest, first = _describe(ordered[-1]), _describe(ordered[0])
     return {
         **newest,

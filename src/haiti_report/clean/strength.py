@@ -10,7 +10,8 @@ module builds (``personnel_in_haiti.csv``). The rules, in the words the methodol
 2. **Precision.** An exact reported count always sets the count. A rounded one ("about 700")
    sets it only when the count we have is less precise than the report or falls outside what
    the report allows (about 700: 650–750); otherwise the more precise count stands. A bound
-   ("more than 700", "fewer than 1,000") is checked against the count, never used as one.
+   ("more than 700", "fewer than 1,000") is checked against the count; only where the count
+   breaks it does the count become the bound ("fewer than 1,000").
 3. **Which reports.** Only counts dated to a day, published by the as-of date, not set aside
    by a decision and not from a low-confidence source. Several reports of one scope on one
    day are one report: the decision's choice, else the one whose source is dated to the day
@@ -288,7 +289,9 @@ def reports(known: pl.DataFrame, log: CleaningLog) -> list[Report]:
     rows = known.filter((pl.col("kind") == FigureKind.STRENGTH) & (pl.col("measure") == IN_COUNTRY))
     usable = rows.filter(
         (pl.col("status") == FigureStatus.USED)
-        & pl.col("qualifier").is_in([q.value for q in COUNT_QUALIFIERS])
+        & pl.col("qualifier").is_in(
+            [q.value for q in COUNT_QUALIFIERS | LOWER_BOUNDS | UPPER_BOUNDS]
+        )
         & (pl.col("confidence") != Confidence.LOW)
         & (pl.col("event_first") == pl.col("event_last"))
         & (
@@ -330,6 +333,8 @@ def _sets(report: Count, current: Count) -> bool:
     """Rule 2: does a reported count set the count we have?"""
     if report.qualifier == Qualifier.EXACT:
         return True
+    if report.qualifier in LOWER_BOUNDS | UPPER_BOUNDS:  # a bound only when the count breaks it
+        return not current.overlaps(report)
     return current.width > report.width or not current.overlaps(report)
 
 

@@ -141,9 +141,15 @@ def cost_estimate(money: pl.DataFrame, day: dt.date) -> dict | None:
     return rows.row(-1, named=True) if rows.height else None
 
 
+def round_number() -> pl.Expr:
+    """IOM's rounds in order ("R5.1" after "R5", "R10" after "R9"): by number, not by date,
+    since not every round states its reference period."""
+    return pl.col("round").str.strip_prefix("R").cast(pl.Float64, strict=False)
+
+
 def newest_round(idps: pl.DataFrame, day: dt.date) -> dict | None:
-    """IOM's newest national round published by ``day`` (by reference period)."""
-    rows = idps.filter(pl.col("published") <= day).sort("reference_period_end", "round")
+    """IOM's newest national round published by ``day``."""
+    rows = idps.filter(pl.col("published") <= day).sort(round_number())
     return rows.row(-1, named=True) if rows.height else None
 
 

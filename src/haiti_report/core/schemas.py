@@ -352,7 +352,14 @@ class IdpsNational(dy.Schema):
 
     round = dy.String(primary_key=True, regex=ROUND_PATTERN)
     reference_period_start = dy.Date(nullable=True)
-    reference_period_end = dy.Date()  # last day of the period counted (of the month if partial)
+    reference_period_end = dy.Date(
+        nullable=True,
+        description="last day of the period IOM says it counted; empty when IOM gave none",
+    )
+    api_reporting_date = dy.Date(
+        nullable=True,
+        description="the DTM API's month-end reporting stamp (not the period, not the publication)",
+    )
     published = dy.Date()  # the day the figure counts from (see dated_by and methodology)
     dated_by = dy.String()  # "published", "round <figure_id>", "sources.csv" or a DTM file date
     coverage = dy.Enum(COVERAGES, nullable=True)
@@ -382,7 +389,11 @@ class IdpsDepartments(dy.Schema):
     round = dy.String(primary_key=True, regex=ROUND_PATTERN)
     pcode = dy.String(primary_key=True, regex=r"^HT\d{2}$")
     department = dy.String()
-    reference_period_end = dy.Date()
+    reference_period_start = dy.Date(nullable=True)
+    reference_period_end = dy.Date(nullable=True)
+    api_reporting_date = dy.Date(
+        nullable=True, description="the DTM API's month-end reporting stamp"
+    )
     published = dy.Date()
     dated_by = dy.String()
     idps = dy.Int64(min=0)

@@ -4,7 +4,6 @@ decides which figure is used (that is clean/)."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import polars as pl
@@ -16,14 +15,13 @@ from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw
 from haiti_report.raw.sources import check_source_ids, split_ids
 from haiti_report.raw.values import parse_optional
 
-BASE_COLUMNS = (
-    "figure_id", "fact_ref", "kind", "measure", "country", "event_date", "value_as_written",
-    "unit", "personnel_type", "description", "source_id", "confidence", "note",
-)  # fmt: skip
 # mission/status: pledges by mission and status; part_of: a country's share of a reported
 # mission total broken down in full; event: groups reports of one movement on different days.
-NEW_COLUMNS = ("mission", "status", "part_of", "event")
-COLUMNS = (*BASE_COLUMNS, *NEW_COLUMNS)
+COLUMNS = (
+    "figure_id", "fact_ref", "kind", "measure", "country", "event_date", "value_as_written",
+    "unit", "personnel_type", "description", "source_id", "confidence", "note", "mission",
+    "status", "part_of", "event",
+)  # fmt: skip
 # Cells in the country column that name the mission or an institution, not a country.
 MISSION_SCOPES = ("MSS total", "GSF total")
 NON_COUNTRY_SCOPES = (*MISSION_SCOPES, "All contributors", "UN trust fund", "United Nations")
@@ -35,28 +33,14 @@ def figures_path(raw_dir: str | Path) -> Path:
     return Path(raw_dir) / "mss" / "figures.csv"
 
 
-def _columns_in(path: Path) -> tuple[str, ...]:
-    """The columns to read: all of COLUMNS once the file carries the new ones."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            header = next(csv.reader(fh), [])
-    except (OSError, UnicodeDecodeError):
-        return COLUMNS  # the strict reader gives the clear message
-    return COLUMNS if any(c in header for c in NEW_COLUMNS) else BASE_COLUMNS
-
-
 def load_figures(
     raw_dir: str | Path, sources: pl.DataFrame, countries: CountryNames
 ) -> pl.DataFrame:
     """Read figures.csv, check every cell, parse values, dates and countries."""
     path = figures_path(raw_dir)
-    columns = _columns_in(path)
     frame = read_raw_csv(
-        path, columns, required=("figure_id", "kind", "measure", "source_id", "confidence")
+        path, COLUMNS, required=("figure_id", "kind", "measure", "source_id", "confidence")
     )
-    for name in NEW_COLUMNS:
-        if name not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
     raise_on_duplicates(frame, path, "figure_id")
     check_source_ids(frame, path, sources)
     published = dict(zip(sources["source_id"], sources["published_last"], strict=True))
@@ -78,7 +62,7 @@ def load_figures(
             "iso3": pl.String,
             "qualifier": pl.String,
             "published_precision": pl.String,
-            **{c: pl.String for c in NEW_COLUMNS if c != "status"},
+            **{c: pl.String for c in ("mission", "part_of", "event")},
             "pledge_status": pl.String,
         },
         infer_schema_length=None,

@@ -6,7 +6,6 @@ report's sources appendix are generated from it, never typed.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import polars as pl
@@ -15,11 +14,13 @@ from haiti_report.core.dates import parse_date_span
 from haiti_report.core.sources import IOM_DTM_CREDIT, split_ids  # noqa: F401 (re-exported)
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
 
-BASE_COLUMNS = ("source_id", "outlet", "title", "url", "published", "kind", "language", "via")
 # published_basis: where the publication date comes from; replaced_url: the mirror or
 # aggregator address the fact base cited, where a canonical one replaced it.
-NEW_COLUMNS = ("published_basis", "replaced_url")
-COLUMNS = (*BASE_COLUMNS, *NEW_COLUMNS)
+COLUMNS = (
+    "source_id", "outlet", "title", "url", "published", "kind", "language", "via",
+    "published_basis", "replaced_url",
+)  # fmt: skip
+DATE_BASES = ("fact_base", "factcheck", "notes", "url", "page")
 KINDS = ("un", "government", "wire", "newspaper", "ngo", "dataset", "encyclopedia")
 
 
@@ -31,13 +32,20 @@ def load_sources(raw_dir: str | Path) -> pl.DataFrame:
     """Read and check the registry; add ``published_first``/``published_last`` dates and
     ``is_web_link`` (only http/https addresses are ever shown as links)."""
     path = sources_path(raw_dir)
-    frame = read_raw_csv(path, _columns_in(path), required=("source_id", "outlet", "url", "kind"))
-    for name in NEW_COLUMNS:
-        if name not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    frame = read_raw_csv(path, COLUMNS, required=("source_id", "outlet", "url", "kind"))
     raise_on_duplicates(frame, path, "source_id")
     firsts, lasts, precisions = [], [], []
     for index, (text, kind) in enumerate(zip(frame["published"], frame["kind"], strict=True)):
+        basis = frame["published_basis"][index]
+        if basis is not None and basis not in DATE_BASES:
+            raise fail_row(
+                path,
+                frame,
+                index,
+                "published_basis",
+                "unknown basis of the date",
+                f"Use one of: {', '.join(DATE_BASES)}",
+            )
         if kind not in KINDS:
             raise fail_row(
                 path,
@@ -62,16 +70,6 @@ def load_sources(raw_dir: str | Path) -> pl.DataFrame:
         pl.Series("published_precision", precisions, dtype=pl.String),
         pl.col("url").str.to_lowercase().str.contains(r"^https?://[^\s]+$").alias("is_web_link"),
     )
-
-
-def _columns_in(path: Path) -> tuple[str, ...]:
-    """All of COLUMNS once the file carries the new ones."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            header = next(csv.reader(fh), [])
-    except (OSError, UnicodeDecodeError):
-        return COLUMNS  # the strict reader gives the clear message
-    return COLUMNS if any(c in header for c in NEW_COLUMNS) else BASE_COLUMNS
 
 
 def check_source_ids(

@@ -102,10 +102,8 @@ def count(c: Mapping[str, Any] | None) -> str:
         if c["high"] is None:
             return f"at least {number(c['low'])}"
         return f"between {number(c['low'])} and {number(c['high'])}"
-    if q == "up_to":
-        return f"up to {number(c['value'])}"
-    if q == "at_least":
-        return f"at least {number(c['value'])}"
+    if q in ("up_to", "at_least", "more_than", "less_than"):
+        return reported(c["value"], q)
     return reported(c["value"], q)
 
 
@@ -120,12 +118,11 @@ def money(f: Mapping[str, Any] | None, currency: str = "usd") -> str:
     return figure(f, currency)
 
 
-def share(part: int | float | None, whole: int | float | None) -> str:
-    """'39%' ('less than 1%' for a tiny non-zero share; 'n/a' when undefined)."""
-    if part is None or not whole:
+def pct(fraction: float | None) -> str:
+    """A share from facts (0.1469) as a reader sees it: '15%'; 'less than 1%'; 'n/a'."""
+    if fraction is None:
         return "n/a"
-    pct = 100 * part / whole
-    return "less than 1%" if 0 < pct < 1 else f"{pct:.0f}%"
+    return "less than 1%" if 0 < fraction < 0.01 else f"{100 * fraction:.0f}%"
 
 
 def date(value: dt.date | str | None) -> str:
@@ -183,8 +180,9 @@ def filters(lang: str = "en") -> dict[str, Callable[..., Any]]:
         "month": month,
         "join": join,
         "reported": reported,
+        "pct": pct,
     }
 
 
 def globals_(lang: str = "en") -> dict[str, Callable[..., Any]]:
-    return {"plural": plural, "share": share, "days_between": days_between}
+    return {"plural": plural, "days_between": days_between}
