@@ -8,7 +8,8 @@ import pytest
 
 from haiti_report.core.errors import InputError
 from haiti_report.raw.files import raise_on_duplicates, read_raw_csv
-from haiti_report.raw.sources import load_sources, source_line
+from haiti_report.raw.sources import load_sources
+from haiti_report.report.sourcelines import source_line
 
 COLS = ("id", "value", "note")
 
@@ -64,10 +65,10 @@ def test_duplicate_ids_point_at_the_repeat(tmp_path):
 
 
 SOURCES = (
-    "source_id,outlet,title,url,published,kind,language,via\n"
-    "a,KVIA (AP),,https://kvia.com/x,2024-10-11,wire,en,AP\n"
-    "b,IOM DTM,,https://dtm.iom.int/x,2024-06,un,en,\n"
-    "c,Evil,<script>,javascript:alert(1),,newspaper,en,\n"
+    "source_id,outlet,title,url,published,kind,language,via,published_basis,replaced_url\n"
+    "a,KVIA (AP),,https://kvia.com/x,2024-10-11,wire,en,AP,url,\n"
+    "b,IOM DTM,,https://dtm.iom.int/x,2024-06,un,en,,fact_base,\n"
+    "c,Evil,<script>,javascript:alert(1),,newspaper,en,,,\n"
 )
 
 

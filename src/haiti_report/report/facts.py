@@ -305,6 +305,7 @@ def _round(row: dict | None) -> dict[str, Any] | None:
         "idps_as_written",
         "reference_period_start",
         "reference_period_end",
+        "api_reporting_date",
         "published",
         "coverage",
         "departments_covered",
@@ -333,13 +334,12 @@ def displacement(p: Processed) -> dict[str, Any]:
             "round": None,
             **base,
         }
-    return {
-        "idps": newest["idps"],
-        "reference_date": newest["reference_period_end"],
-        "published": newest["published"],
-        "round": newest["round"],
-        **base,
-    }
+    # The schema's reference_date: IOM's period end where IOM stated one, else the API's
+    # reporting stamp, else the publication date; reference_date_is says which.
+    which = next(k for k in ("reference_period_end", "api_reporting_date", "published")
+                 if newest.get(k))
+    return {"idps": newest["idps"], "reference_date": newest[which], "reference_date_is": which,
+            "published": newest["published"], "round": newest["round"], **base}
 
 
 def funding(p: Processed) -> dict[str, Any]:
