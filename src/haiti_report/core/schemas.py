@@ -26,7 +26,6 @@ from haiti_report.core.vocab import (
 
 QUALIFIERS = values(Qualifier)
 CONFIDENCE = values(Confidence)
-D = "description"  # short alias: every column says what it holds (data dictionary, datapackage)
 
 
 # --- Pledges, deployments, money (notebook 10_clean_mss) -------------------------------------
@@ -360,22 +359,28 @@ class IdpsNational(dy.Schema):
         nullable=True,
         description="the DTM API's month-end reporting stamp (not the period, not the publication)",
     )
-    published = dy.Date()  # the day the figure counts from (see dated_by and methodology)
-    dated_by = dy.String()  # "published", "round <figure_id>", "sources.csv" or a DTM file date
+    published = dy.Date(description="the day the figure counts from (see dated_by and methodology)")
+    dated_by = dy.String(
+        description="'published', 'round <figure_id>', 'sources.csv' or a DTM file date"
+    )
     coverage = dy.Enum(COVERAGES, nullable=True)
     departments_covered = dy.Int64(nullable=True, min=1, max=10)
-    coverage_changed = dy.Bool()  # differs from the previous round: growth may be wider coverage
+    coverage_changed = dy.Bool(
+        description="differs from the previous round: growth may be wider coverage"
+    )
     idps = dy.Int64(min=0)
-    idps_low = dy.Int64(nullable=True, min=0)  # bounds implied by the qualifier (values.py)
+    idps_low = dy.Int64(
+        nullable=True, min=0, description="bounds implied by the qualifier (values.py)"
+    )
     idps_high = dy.Int64(nullable=True, min=0)
     qualifier = dy.Enum(QUALIFIERS)
-    precision = dy.Int64(nullable=True, min=1)  # 1 for 1,041,229; 1,000 for "1,041,000"
+    precision = dy.Int64(nullable=True, min=1, description="1 for 1,041,229; 1,000 for '1,041,000'")
     idps_as_written = dy.String()
     households = dy.Int64(nullable=True, min=0)
     sites = dy.Int64(nullable=True, min=0)
-    basis = dy.String()  # fact base, "decision <id>" or "DTM file <name>"
-    figure_id = dy.String()  # "<file>#<round>" for a row taken from a DTM file
-    source_id = dy.String(nullable=True)  # null for a row taken from a DTM file
+    basis = dy.String(description="fact base, 'decision <id>' or 'DTM file <name>'")
+    figure_id = dy.String(description="'<file>#<round>' for a row taken from a DTM file")
+    source_id = dy.String(nullable=True, description="null for a row taken from a DTM file")
     decision_id = dy.String(nullable=True)
 
     @dy.rule()
@@ -401,7 +406,7 @@ class IdpsDepartments(dy.Schema):
     idps_as_written = dy.String()
     basis = dy.String()
     figure_id = dy.String()
-    source_id = dy.String(nullable=True)  # null for a row taken from a DTM file
+    source_id = dy.String(nullable=True, description="null for a row taken from a DTM file")
     decision_id = dy.String(nullable=True)
 
 
@@ -414,14 +419,16 @@ class Context(dy.Schema):
     period_start = dy.Date(nullable=True)
     period_end = dy.Date()
     published = dy.Date()
-    projected = dy.Bool()  # the period ends after publication (e.g. an IPC projection)
-    value = dy.Float64(min=0)  # a float because some figures are percentages (value_unit)
+    projected = dy.Bool(description="the period ends after publication (e.g. an IPC projection)")
+    value = dy.Float64(
+        min=0, description="a float because some figures are percentages (value_unit)"
+    )
     low = dy.Float64(nullable=True, min=0)
     high = dy.Float64(nullable=True, min=0)
     qualifier = dy.Enum(QUALIFIERS)
     value_as_written = dy.String()
     value_unit = dy.Enum(["people", "percent"])
-    unit = dy.String()  # what is counted, as the raw file says ("people killed")
+    unit = dy.String(description="what is counted, as the raw file says ('people killed')")
     source_id = dy.String()
     confidence = dy.Enum(["high", "medium", "low"])
     decision_id = dy.String(nullable=True)
