@@ -393,7 +393,7 @@ def test_deeply_nested_json_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_oversize_file_is_refused_before_loading(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(dtm, "MAX_IN_MEMORY_BYTES", 1000)
+    monkeypatch.setattr(dtm.common, "MAX_IN_MEMORY_BYTES", 1000)
     err = raises_input_error(read_dtm_api_json, FIXTURES / "api_admin0_small.json")
     assert "api_admin0_small.json" in str(err) and "MB" in str(err)
     book = write_baseline(tmp_path / "b.xlsx", BASELINE_ROWS * 50)
