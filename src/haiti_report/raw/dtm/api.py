@@ -10,7 +10,9 @@ from typing import Any
 import polars as pl
 
 from haiti_report.core.errors import InputError
-from haiti_report.raw.dtm.common import _refuse_if_too_big, _require_file, _summarise
+from haiti_report.raw.dtm.common import _refuse_if_too_big, _require_file, _summarise, idps_bound
+
+COUNTRY = "HTI"  # this project reads Haiti's figures; a response for another country is refused
 
 _API_REQUIRED = ("operation", "numPresentIdpInd", "reportingDate", "roundNumber", "assessmentType")
 
@@ -46,7 +48,9 @@ def read_dtm_api_json(path: str | Path) -> pl.DataFrame:
         raise InputError(path, f"not UTF-8 text: {err}", fix="Save the file as UTF-8") from err
 
     records = _api_records(path, payload)
-    return _summarise(_api_frame(path, records), path, "dtm_api_v3_json")
+    frame = _api_frame(path, records)
+    # a v3 record is one origin department x displacement reason of a round and place
+    return _summarise(frame, path, "dtm_api_v3_json", record_key=["reason", "origin"])
 
 
 def _api_records(path: Path, payload: Any) -> list[Any]:
@@ -95,74 +99,90 @@ def _api_frame(path: Path, records: list[Any]) -> pl.DataFrame:
         )
     is_admin1 = "admin1Name" in first
     required = _API_REQUIRED + (("admin1Name", "admin1Pcode") if is_admin1 else ())
-    columns: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "operation",
-            "admin1_name",
-            "admin1_pcode",
-            "round",
-            "reporting_date",
-            "assessment_type",
-            "idps",
-        )
-    }
-    countries: set[Any] = set()
-    for i, rec in enumerate(records):
-        where = f"record result[{i}]"
-        if not isinstance(rec, dict):
-            raise InputError(path, f"{where} is not a JSON object", found=repr(rec)[:80])
-        for field in required:
-            if field not in rec:
-                raise InputError(
-                    path,
-                    f"{where} has no field '{field}' (required: {', '.join(required)})",
-                    fix="Download the response again; do not edit it by hand",
-                    column=field,
-                )
-        for field in ("operation", "numPresentIdpInd", "assessmentType"):
-            if rec[field] in (None, ""):
-                raise InputError(path, f"{where} has an empty '{field}'", column=field)
-        idps = rec["numPresentIdpInd"]
-        if isinstance(idps, float) and idps.is_integer():
-            idps = int(idps)
-        if isinstance(idps, bool) or not isinstance(idps, int) or idps < 0:
-            raise InputError(
-                path,
-                f"{where}: numPresentIdpInd must be a whole number >= 0",
-                column="numPresentIdpInd",
-                found=repr(rec["numPresentIdpInd"]),
-            )
-        countries.add(rec.get("admin0Pcode"))
-        columns["operation"].append(str(rec["operation"]))
-        columns["admin1_name"].append(rec.get("admin1Name") if is_admin1 else None)
-        columns["admin1_pcode"].append(rec.get("admin1Pcode") if is_admin1 else None)
-        columns["round"].append(_round_text(rec["roundNumber"]))
-        columns["reporting_date"].append(_api_date(path, where, rec["reportingDate"]))
-        columns["assessment_type"].append(str(rec["assessmentType"]).strip())
-        columns["idps"].append(idps)
-    if len(countries - {None}) > 1:
-        raise InputError(
-            path,
-            f"the response mixes countries {sorted(map(str, countries - {None}))}",
-            fix="Query the API for one country (Admin0Pcode=HTI)",
-        )
+    rows = [_api_row(path, i, rec, required, is_admin1) for i, rec in enumerate(records)]
     return pl.DataFrame(
-        {
-            **columns,
-            "admin_level": [1 if is_admin1 else 0] * len(records),
-            "households": [None] * len(records),
-        },
-        schema_overrides={
-            "reporting_date": pl.Date,
-            "households": pl.Int64,
-            "idps": pl.Int64,
-            "admin_level": pl.Int8,
+        rows,
+        schema={
+            "operation": pl.String,
             "admin1_name": pl.String,
             "admin1_pcode": pl.String,
             "round": pl.String,
+            "reporting_date": pl.Date,
+            "assessment_type": pl.String,
+            "idps": pl.Int64,
+            "reason": pl.String,
+            "origin": pl.String,
+            "where": pl.String,
         },
+        orient="row",
+    ).with_columns(
+        admin_level=pl.lit(1 if is_admin1 else 0, dtype=pl.Int8),
+        households=pl.lit(None, dtype=pl.Int64),
     )
+
+
+def _api_row(
+    path: Path, index: int, rec: Any, required: tuple[str, ...], is_admin1: bool
+) -> tuple[Any, ...]:
+    """One record, checked: its fields, its count within bounds, and that it is Haiti's."""
+    where = f"record result[{index}]"
+    if not isinstance(rec, dict):
+        raise InputError(path, f"{where} is not a JSON object", found=repr(rec)[:80])
+    for field in required:
+        if field not in rec:
+            raise InputError(
+                path,
+                f"{where} has no field '{field}' (required: {', '.join(required)})",
+                fix="Download the response again; do not edit it by hand",
+                column=field,
+            )
+    for field in ("operation", "numPresentIdpInd", "assessmentType"):
+        if rec[field] in (None, ""):
+            raise InputError(path, f"{where} has an empty '{field}'", column=field)
+    country = rec.get("admin0Pcode")
+    if country != COUNTRY:
+        raise InputError(
+            path,
+            f"{where} is not Haiti's (admin0Pcode {COUNTRY}): every record must be",
+            fix="Query the API for Haiti only (Admin0Pcode=HTI) and download again",
+            column="admin0Pcode",
+            found=repr(country),
+        )
+    idps = rec["numPresentIdpInd"]
+    if isinstance(idps, float) and idps.is_integer():
+        idps = int(idps)
+    if isinstance(idps, bool) or not isinstance(idps, int) or idps < 0:
+        raise InputError(
+            path,
+            f"{where}: numPresentIdpInd must be a whole number >= 0",
+            column="numPresentIdpInd",
+            found=repr(rec["numPresentIdpInd"]),
+        )
+    bound, why = idps_bound(COUNTRY)
+    if idps > bound:
+        raise InputError(
+            path,
+            f"{where}: numPresentIdpInd is {why}",
+            fix="The record is corrupt; download the response again",
+            column="numPresentIdpInd",
+            found=repr(rec["numPresentIdpInd"]),
+        )
+    return (
+        str(rec["operation"]),
+        rec.get("admin1Name") if is_admin1 else None,
+        rec.get("admin1Pcode") if is_admin1 else None,
+        _round_text(rec["roundNumber"]),
+        _api_date(path, where, rec["reportingDate"]),
+        str(rec["assessmentType"]).strip(),
+        idps,
+        _text(rec.get("displacementReason")),
+        _text(rec.get("idpOriginAdmin1Pcode") or rec.get("idpOriginAdmin1Name")),
+        where,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value).strip()
 
 
 def _round_text(value: Any) -> str | None:

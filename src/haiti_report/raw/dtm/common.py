@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,32 @@ ACCEPTED_SHAPES = (
     "3) an HDX Haiti baseline .xlsx with HXL tags (#adm1+code, #affected+idps+ind, ...) on "
     "row 3"
 )
+
+# An .xlsx is a ZIP of XML files that the workbook reader inflates in memory: refuse one whose
+# members would inflate past this (a real baseline workbook inflates to a few tens of MB), so
+# a "zip bomb" of a few KB fails in a second instead of after gigabytes.
+MAX_XLSX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
+MAX_XLSX_MEMBERS = 10_000
+
+# Plausibility bound for any count of displaced people in Haiti: no more than live there.
+# IOM's HDX note on round 11 says its 1,412,199 IDPs are "12% of the population"
+# (data/raw/displacement/idps_national.csv, figure HTI-034). A percentage rounded to 12 is at
+# least 11.5, so Haiti has at most 1,412,199 / 0.115 = 12,279,992 people.
+HAITI_POPULATION_BOUND = math.ceil(1_412_199 / 0.115)
+# Other countries (the HDX CSV can be read for any): only absurd values are refused, more people
+# than live on Earth. This also keeps every sum far below the 64-bit limit.
+ANY_COUNTRY_BOUND = 10_000_000_000
+
+
+def idps_bound(country: str) -> tuple[int, str]:
+    """The largest plausible count of displaced people for ``country``, and why."""
+    if country.strip().upper() == "HTI":
+        return HAITI_POPULATION_BOUND, (
+            f"more than Haiti's population (at most {HAITI_POPULATION_BOUND:,} people: IOM "
+            "put round 11's 1,412,199 IDPs at 12% of it)"
+        )
+    return ANY_COUNTRY_BOUND, f"more than {ANY_COUNTRY_BOUND:,} people"
+
 
 # The baseline workbooks don't name their DTM operation; they are all part of this one.
 BASELINE_OPERATION = "Countrywide monitoring"
@@ -51,6 +78,9 @@ class DtmFigures(dy.Schema):
     idps = dy.Int64(min=0, description="internally displaced people (individuals)")
     households = dy.Int64(nullable=True, min=0, description="IDP households, if published")
     rows_summed = dy.Int64(min=1, description="how many source rows were added up")
+    duplicates_removed = dy.Int64(
+        min=0, description="exact repeats of a source record dropped before adding up"
+    )
 
     @dy.rule()
     def one_row_per_key(cls) -> pl.Expr:
@@ -133,45 +163,110 @@ def _missing_tags_error(
     )
 
 
-def _summarise(frame: pl.DataFrame, path: Path, source_format: str) -> pl.DataFrame:
+def _summarise(
+    frame: pl.DataFrame,
+    path: Path,
+    source_format: str,
+    *,
+    record_key: list[str] | None = None,
+    country: str = "HTI",
+) -> pl.DataFrame:
     """Add up rows per round and department; validate against DtmFigures.
 
     ``frame`` holds one row per source row with the columns operation, admin_level,
-    admin1_name, admin1_pcode, round, reporting_date, assessment_type, idps, households.
+    admin1_name, admin1_pcode, round, reporting_date, assessment_type, idps, households and
+    ``where`` (how an error names the row: "record result[3]", "line 17"). ``record_key`` lists
+    the extra columns that make a source record unique (origin and reason in API v3 and the
+    HDX CSV): a record repeated exactly is dropped and counted in ``duplicates_removed``; one
+    repeated with a different count is refused, naming both rows.
     """
     # Departments are keyed by P-code (names are spelt differently across sources).
-    dept_key = pl.coalesce("admin1_pcode", "admin1_name").alias("_dept")
+    frame = frame.with_columns(pl.coalesce("admin1_pcode", "admin1_name").alias("_dept"))
+    group = ["operation", "admin_level", "_dept", "round", "reporting_date", "assessment_type"]
+    if record_key is None:  # rows are places the file does not key: equal rows can be real
+        frame = frame.with_columns(_repeats=pl.lit(0, dtype=pl.Int64))
+    else:
+        frame = _drop_repeated_records(frame, path, group + record_key)
+    bound, why = idps_bound(country)
     summed = (
-        frame.with_columns(dept_key)
-        .group_by("operation", "admin_level", "_dept", "round", "reporting_date", "assessment_type")
+        frame.group_by(group)
         .agg(
             pl.col("admin1_pcode").drop_nulls().first(),
             pl.col("admin1_name").drop_nulls().first(),
+            # added up as floats first: a sum past the bound is refused before it could wrap
+            pl.col("idps").cast(pl.Float64).sum().alias("_idps_f"),
+            pl.col("households").cast(pl.Float64).sum().alias("_hh_f"),
             pl.col("idps").sum(),
             # null, not 0, when the source publishes no household counts
             pl.when(pl.col("households").count() > 0).then(pl.col("households").sum()),
             pl.len().alias("rows_summed"),
-        )
-        .with_columns(
-            source_file=pl.lit(path.name),
-            source_format=pl.lit(source_format),
+            pl.col("_repeats").sum().alias("duplicates_removed"),
+            pl.col("where").first(),
         )
         .sort("operation", "reporting_date", "round", "assessment_type", "admin_level", "_dept")
-        .select(DtmFigures.column_names())
     )
+    over = summed.filter((pl.col("_idps_f") > bound) | (pl.col("_hh_f") > bound)).head(1)
+    if over.height:
+        row = over.row(0, named=True)
+        level = f"department {row['_dept']}" if row["admin_level"] == 1 else "national"
+        raise InputError(
+            path,
+            f"the {row['rows_summed']} rows for round {row['round']} ({level}, "
+            f"{row['assessment_type']}, reported {row['reporting_date']}, first at "
+            f"{row['where']}) add up to {row['_idps_f']:,.0f} displaced people, {why}",
+            fix="The file repeats or mixes rows; download it again",
+        )
+    out = summed.with_columns(
+        source_file=pl.lit(path.name), source_format=pl.lit(source_format)
+    ).select(DtmFigures.column_names())
     try:
-        return DtmFigures.validate(summed, cast=True)
+        return DtmFigures.validate(out, cast=True)
     except dy.exc.ValidationError as err:
         raise InputError(
             path, f"the figures read from this file fail the DtmFigures checks: {err}"
         ) from err
 
 
+def _drop_repeated_records(frame: pl.DataFrame, path: Path, key: list[str]) -> pl.DataFrame:
+    """Drop exact repeats of a record (counted in ``_repeats``); refuse conflicting ones."""
+    numbered = frame.with_row_index("_order")
+    firsts = numbered.group_by(key, maintain_order=True).agg(
+        pl.col("_order").first(),
+        pl.col("where").first().alias("_first_where"),
+        pl.col("idps").n_unique().alias("_counts"),
+        pl.col("idps").first().alias("_first_idps"),
+        (pl.len() - 1).alias("_repeats"),
+    )
+    clash = firsts.filter(pl.col("_counts") > 1).head(1)
+    if clash.height:
+        first = clash.row(0, named=True)
+        other = numbered.join(clash.select(key), on=key, how="semi", nulls_equal=True).filter(
+            pl.col("idps") != first["_first_idps"]
+        )
+        second = other.row(0, named=True)
+        raise InputError(
+            path,
+            f"{first['_first_where']} and {second['where']} are the same record (round "
+            f"{first['round']}, {first['assessment_type']}, same place, origin and reason) "
+            f"with different counts: {first['_first_idps']:,} and {second['idps']:,}",
+            fix="Keep one of them: the file repeats a record it should not",
+            column="numPresentIdpInd",
+        )
+    kept = firsts.select("_order", "_repeats")
+    return numbered.join(kept, on="_order", how="inner").sort("_order").drop("_order")
+
+
+def _as_float(col: str) -> pl.Expr:
+    """Text -> Float64 (null if not a number): to compare a count with its bound."""
+    return pl.col(col).str.strip_chars().cast(pl.Float64, strict=False)
+
+
 def _whole_number(col: str) -> pl.Expr:
     """Text -> Int64; accepts '1234' and '1234.0' (spreadsheet exports), else null."""
     text = pl.col(col).str.strip_chars()
     as_float = text.cast(pl.Float64, strict=False)
-    integral = as_float.is_finite() & (as_float == as_float.floor())
+    # only floats that fit in 64 bits are cast; bigger ones are refused by the bound check
+    integral = as_float.is_finite() & (as_float == as_float.floor()) & (as_float.abs() < 2.0**62)
     return pl.coalesce(
         text.cast(pl.Int64, strict=False), pl.when(integral).then(as_float.cast(pl.Int64))
     )

@@ -9,12 +9,14 @@ import polars as pl
 
 from haiti_report.core.errors import InputError
 from haiti_report.raw.dtm.common import (
+    _as_float,
     _find_tags,
     _is_hxl_row,
     _missing_tags_error,
     _require_file,
     _summarise,
     _whole_number,
+    idps_bound,
 )
 
 # field -> accepted HXL tags (first match wins). IDPs are '#affected+idps' in this dataset.
@@ -29,6 +31,12 @@ _CSV_TAGS: dict[str, tuple[str, ...]] = {
     "assessment_type": ("#assessment+type",),
     "idps": ("#affected+idps", "#affected+idps+ind"),
 }
+# What makes a row one record of a round and place: used to find repeated rows when present.
+_CSV_OPTIONAL: dict[str, tuple[str, ...]] = {
+    "reason": ("#cause+type",),
+    "origin": ("#adm1+code+origin", "#adm1+name+origin"),
+}
+_ALL_TAGS = {**_CSV_TAGS, **_CSV_OPTIONAL}
 
 
 def _first_two_csv_lines(path: Path) -> list[list[str]]:
@@ -60,8 +68,8 @@ def read_hdx_csv(path: str | Path, *, country: str = "HTI") -> pl.DataFrame:
             row=2,
             found=line2[:300] if tags_row else "(no line 2)",
         )
-    cols = _find_tags(path, tags_row, _CSV_TAGS, "line 2")
-    if len(cols) < len(_CSV_TAGS):
+    cols = _find_tags(path, tags_row, _ALL_TAGS, "line 2")
+    if any(field not in cols for field in _CSV_TAGS):
         raise _missing_tags_error(path, _CSV_TAGS, cols, 2, line2)
 
     names = [f"c{i}" for i in range(max(len(header), len(tags_row)))]
@@ -97,17 +105,22 @@ def read_hdx_csv(path: str | Path, *, country: str = "HTI") -> pl.DataFrame:
             column=header[cols["country"]] if cols["country"] < len(header) else None,
             found=", ".join(sorted(str(c) for c in seen.to_series() if c)),
         )
-    return _summarise(_csv_frame(path, haiti, header, cols), path, "hdx_hxl_csv")
+    for field in _CSV_OPTIONAL:
+        if field not in haiti.columns:
+            haiti = haiti.with_columns(pl.lit(None, dtype=pl.String).alias(field))
+    frame = _csv_frame(path, haiti, header, cols, wanted)
+    return _summarise(frame, path, "hdx_hxl_csv", record_key=list(_CSV_OPTIONAL), country=wanted)
 
 
 def _csv_frame(
-    path: Path, df: pl.DataFrame, header: list[str], cols: dict[str, int]
+    path: Path, df: pl.DataFrame, header: list[str], cols: dict[str, int], country: str
 ) -> pl.DataFrame:
     def label(field: str) -> str:
         i = cols[field]
         name = header[i] if i < len(header) and header[i] else f"column {i + 1}"
-        return f"{name} ({_CSV_TAGS[field][0]})"
+        return f"{name} ({_ALL_TAGS[field][0]})"
 
+    bound, why = idps_bound(country)
     renamed = {f: label(f) for f in cols}
     raw = df.rename(renamed)
     parsed = df.with_columns(
@@ -119,6 +132,12 @@ def _csv_frame(
         round=pl.col("round").str.replace(r"\.0$", ""),
     )
     checks: list[tuple[pl.Expr, str, str, str]] = [
+        (
+            _as_float("_raw_idps") > bound,
+            "idps",
+            f"the IDP count is {why}",
+            "The row is corrupt: download the file again",
+        ),
         (
             pl.col("admin_level").is_null() | ~pl.col("admin_level").is_in([0, 1, 2]),
             "admin_level",
@@ -174,4 +193,5 @@ def _csv_frame(
             for c in ("admin1_name", "admin1_pcode")
         ),
         households=pl.lit(None, dtype=pl.Int64),
+        where=pl.lit("line ") + pl.col("line").cast(pl.String),
     )
