@@ -107,10 +107,9 @@ def fetch_level(
         raise UpdateError(
             f"no answer from {url} within {policy.read_timeout:g} s, {tries} tries; try again later"
         ) from None
-    except requests.exceptions.ConnectionError as err:
-        reason = str(err).splitlines()[0][:200]
+    except requests.exceptions.ConnectionError:
         raise UpdateError(
-            f"cannot reach the DTM API at {url} ({reason}); check DTM_API_URL"
+            f"cannot reach the DTM API at {url} ({tries} tries); check DTM_API_URL and the network"
         ) from None
     status = response.status_code
     if status in (401, 403):
