@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -107,7 +108,16 @@ def fetch_level(
         raise UpdateError(
             f"no answer from {url} within {policy.read_timeout:g} s, {tries} tries; try again later"
         ) from None
-    except requests.exceptions.ConnectionError:
+    except requests.exceptions.ConnectionError as err:
+        # after the last retry a read timeout arrives wrapped as a connection error
+        cause = getattr(err.args[0] if err.args else None, "reason", None)
+        if isinstance(cause, urllib3.exceptions.TimeoutError) and not isinstance(
+            cause, urllib3.exceptions.NewConnectionError
+        ):
+            raise UpdateError(
+                f"no answer from {url} within {policy.read_timeout:g} s, {tries} tries; try "
+                "again later"
+            ) from None
         raise UpdateError(
             f"cannot reach the DTM API at {url} ({tries} tries); check DTM_API_URL and the network"
         ) from None

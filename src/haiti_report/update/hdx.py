@@ -54,6 +54,7 @@ def fetch_hdx(hdx_url: str | None, today: dt.date, workdir: Path) -> Fetched:
     site = (hdx_url or PUBLIC_SITE).rstrip("/")
     try:
         config = Configuration(hdx_url=site, hdx_read_only=True, user_agent="haiti-report")
+        config.setup_session_remoteckan()
         dataset = Dataset.read_from_hdx(DATASET, configuration=config)
         if dataset is None:
             raise UpdateError(f"HDX at {site} has no dataset {DATASET!r}")
