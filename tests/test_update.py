@@ -557,3 +557,27 @@ def test_make_update_then_make_report_tell_the_new_round(tmp_path, api):
     assert again.returncode == 0 and again.stdout.startswith("No new IOM data")
     assert make("report").returncode == 0
     assert (tree_hashes(root / "data" / "raw"), tree_hashes(root / "reports" / "latest")) == state
+
+
+# --- the scheduled workflow ---------------------------------------------------------------------
+
+
+def test_update_workflow_is_weekly_uses_the_secret_and_opens_a_pull_request():
+    from test_workflows import PINNED, load_yaml, problems, steps_of, triggers
+
+    workflow = load_yaml(ROOT / ".github" / "workflows" / "update.yml")
+    assert problems(workflow) == []
+    (entry,) = triggers(workflow)["schedule"]
+    minute, hour, day, month, weekday = entry["cron"].split()
+    assert day == month == "*" and weekday.isdigit() and minute.isdigit() and hour.isdigit()
+    steps = [step for _, step in steps_of(workflow)]
+    assert all(PINNED.match(s["uses"]) for s in steps if "uses" in s)
+    fetch = next(s for s in steps if "make update" in str(s.get("run", "")))
+    assert fetch["env"]["DTM_API_KEY"] == "${{ secrets.DTM_API_KEY }}"
+    assert "DTM_API_KEY" not in fetch["run"]  # never pasted into the command line
+    pull = next(
+        s for s in steps if s.get("uses", "").startswith("peter-evans/create-pull-request@")
+    )
+    assert pull["with"]["body-path"] == fetch["env"]["UPDATE_SUMMARY_FILE"]
+    assert "data/raw/displacement/dtm/*" in pull["with"]["add-paths"]
+    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}
