@@ -26,20 +26,20 @@ The rules, in the order the cleaning applies them (the report's methodology repe
    earliest published, the most confident source. So the series shows IOM's rounded press
    figure, with its qualifier, until the exact count is known. Figures with no round (an IOM
    situation report) are not part of the round series.
-5. **Dropped-in DTM files** (parameter ``dtm_files``, read with :mod:`haiti_report.raw.dtm`; only
-   the "Countrywide monitoring" operation and baseline (BA) rows; DTM round "10" is "R10"):
-   a file that is a complete national baseline for a round (a BA national figure; for an HDX
-   baseline workbook, all ten departments present) REPLACES the headline figure for that round
-   (basis "DTM file <name>"); the round keeps its coverage from the fact base. Anything else is
-   used only for the levels it covers (department rows, which then replace the fact base's).
-   A file says when IOM *counted*, not when it *published*: its figures count from the month
-   end of their reporting date at the earliest, or from the round's first dated publication in
-   the fact base if that is later, and only if that day is on or before ``as_of``. Where a file
-   and the fact base give different numbers for the same round and level, both numbers go into
-   the cleaning log. A file record (round and reporting date) whose national figure
-   contradicts IOM's own published wording for the round counts something narrower and is not
-   used at any level: the API's round 1 is 24,212 people in sites, IOM said "more than 113,000".
-   Nor is a file number that a decision rejected. Both are logged.
+5. **DTM files** (:mod:`haiti_report.clean.dtm_files`): the files ``make update`` keeps in
+   ``data/raw/displacement/dtm/`` (read by every build, each with its sources.csv row) and any
+   passed with ``dtm_files``; only the "Countrywide monitoring" operation and baseline (BA) rows;
+   DTM round "10" is "R10". Each file figure (national only from a complete national baseline)
+   is one more candidate under rule 4, where the fact base wins a tie: a round known from a dated
+   source keeps that source's date, figure and credit; a file adds rounds and departments the
+   fact base lacks, or the exact count where only a rounded one is known. A file figure counts
+   from its round's first dated publication in the fact base, never later than the day the file
+   was retrieved; a round the fact base lacks counts from the retrieval day (a file with no
+   retrieval date: from its reporting month's end). Where a file's number differs from the
+   figure used, both go to the cleaning log. A file record whose national figure contradicts
+   IOM's own published wording for the round counts something narrower and is not used at any
+   level (the API's round 1 is 24,212 people in sites, IOM said "more than 113,000"); nor is a
+   file number that a decision rejected. Both are logged.
 """
 
 from __future__ import annotations

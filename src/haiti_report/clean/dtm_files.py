@@ -18,9 +18,10 @@ from the figure used, both go to the cleaning log.
 
 A file says when IOM *counted* (``reportingDate``, an end-of-month stamp), not when it
 *published*. A file figure counts from the round's first dated publication in the fact base (IOM
-publishes a round's numbers together), but never later than the day the file was retrieved (which
-bounds the publication from above); a round the fact base does not date counts from the retrieval
-day, and only a file with no retrieval date falls back to its reporting month's end.
+publishes a round's numbers together; a round it knows only undated, from the fact-base date),
+but never later than the day the file was retrieved (which bounds the publication from above); a
+round the fact base lacks counts from the retrieval day, and only a file with no retrieval date
+falls back to its reporting month's end.
 """
 
 from __future__ import annotations
