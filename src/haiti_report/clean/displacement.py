@@ -889,7 +889,7 @@ def build_tables(
 ) -> Tables:
     """The three tables at ``as_of``: the fact base, the DTM files kept in
     ``data/raw/displacement/dtm/`` and any others given (``DTM_FILES``)."""
-    inputs = [*raw.dtm_inputs, *dtm_files.as_inputs(dtm_files_given)]
+    inputs = dtm_files.build_inputs(raw.dtm_inputs, dtm_files_given)
     files = dtm_files.read_dtm_files(inputs, _round_dates(raw), log)
     contradicting = dtm_files.contradicting_records(files, raw.national)
     return Tables(

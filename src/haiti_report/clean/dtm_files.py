@@ -54,6 +54,9 @@ class DtmInput:
     path: Path
     source_id: str | None = None
     retrieved: dt.date | None = None
+    # why a file kept in data/raw cannot be used (no source row, changed since it was fetched):
+    # raised when a build reads it, unless the file is also passed explicitly with DTM_FILES
+    problem: InputError | None = None
 
 
 def dtm_round(text: str | None) -> str | None:
@@ -97,8 +100,8 @@ def sha256_of(path: Path) -> str:
 
 def folder_inputs(raw_dir: str | Path, sources: pl.DataFrame) -> tuple[DtmInput, ...]:
     """The files kept in ``data/raw/displacement/dtm/``, oldest retrieval first, each checked
-    against its row in the sources registry. Names starting with "." (an interrupted update's
-    temporary files) are skipped."""
+    against its row in the sources registry (a failed check is kept in ``problem``). Names
+    starting with "." (an interrupted update's temporary files) are skipped."""
     folder = Path(raw_dir) / DTM_DIR
     if not folder.is_dir():
         return ()
@@ -111,19 +114,23 @@ def folder_inputs(raw_dir: str | Path, sources: pl.DataFrame) -> tuple[DtmInput,
             raise InputError(path, "not a regular file", "Keep only the fetched files here")
         row = rows.get(path.stem)
         if row is None:
-            raise InputError(
+            problem = InputError(
                 path,
                 f"has no row in sources.csv with source_id {path.stem!r}",
                 "Files here are kept by `make update`, each with its source row; add the row, "
                 "or move the file elsewhere and pass it with DTM_FILES",
             )
+            found.append(DtmInput(path, problem=problem))
+            continue
         expected = (row.get("sha256") or "").strip().lower()
         if expected and sha256_of(path) != expected:
-            raise InputError(
+            problem = InputError(
                 path,
                 "its sha256 differs from the one sources.csv recorded when it was retrieved",
                 "The file was changed after `make update` saved it: restore it from git",
             )
+            found.append(DtmInput(path, problem=problem))
+            continue
         found.append(DtmInput(path, path.stem, _retrieved(path, row)))
     return tuple(sorted(found, key=lambda f: (f.retrieved or dt.date.max, f.path.name)))
 
@@ -162,6 +169,23 @@ _DTM_SCHEMA = {
 
 def as_inputs(paths: Sequence[str | Path | DtmInput]) -> list[DtmInput]:
     return [p if isinstance(p, DtmInput) else DtmInput(Path(p)) for p in paths]
+
+
+def build_inputs(
+    kept: Sequence[DtmInput], given: Sequence[str | Path | DtmInput]
+) -> list[DtmInput]:
+    """The files a build reads: those kept in data/raw (each must be usable), then those given
+    with DTM_FILES. A kept file that is also given is read once, as given (its registry row, if
+    it has a usable one, still dates and credits it)."""
+    extra = as_inputs(given)
+    named = {item.path.resolve() for item in extra}
+    usable = {item.path.resolve(): item for item in kept if item.problem is None}
+    for item in kept:
+        if item.path.resolve() not in named and item.problem is not None:
+            raise item.problem
+    return [item for item in kept if item.path.resolve() not in named] + [
+        usable.get(item.path.resolve(), item) for item in extra
+    ]
 
 
 def read_dtm_files(
