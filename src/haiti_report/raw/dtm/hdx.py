@@ -131,48 +131,7 @@ def _csv_frame(
         .str.to_date("%Y-%m-%d", strict=False),
         round=pl.col("round").str.replace(r"\.0$", ""),
     )
-    checks: list[tuple[pl.Expr, str, str, str]] = [
-        (
-            _as_float("_raw_idps") > bound,
-            "idps",
-            f"the IDP count is {why}",
-            "The row is corrupt: download the file again",
-        ),
-        (
-            pl.col("admin_level").is_null() | ~pl.col("admin_level").is_in([0, 1, 2]),
-            "admin_level",
-            "the admin level must be 0, 1 or 2",
-            "Correct the value",
-        ),
-        (
-            pl.col("idps").is_null(),
-            "idps",
-            "the IDP count is empty or not a whole number",
-            "Correct or remove the value",
-        ),
-        (pl.col("idps") < 0, "idps", "the IDP count is negative", "Correct the value"),
-        (
-            pl.col("reporting_date").is_null() & raw[renamed["reporting_date"]].is_not_null(),
-            "reporting_date",
-            "the reporting date is not a date like 2025-06-30",
-            "Correct the value",
-        ),
-        (pl.col("operation").is_null(), "operation", "the operation is empty", "Fill it in"),
-        (
-            pl.col("assessment_type").is_null(),
-            "assessment_type",
-            "the assessment type is empty",
-            "Fill it in (BA, SA, ...)",
-        ),
-        (
-            (pl.col("admin_level") == 1)
-            & pl.col("admin1_pcode").is_null()
-            & pl.col("admin1_name").is_null(),
-            "admin1_pcode",
-            "a department (adminLevel 1) row has no department name or code",
-            "Fill it in",
-        ),
-    ]
+    checks = _csv_checks(raw[renamed["reporting_date"]], bound, why)
     flagged = parsed.with_columns(pl.Series("_raw_" + f, raw[renamed[f]]) for f in cols)
     for bad, field, problem, fix in checks:
         hit = flagged.filter(bad.fill_null(False)).head(1)
@@ -195,3 +154,49 @@ def _csv_frame(
         households=pl.lit(None, dtype=pl.Int64),
         where=pl.lit("line ") + pl.col("line").cast(pl.String),
     )
+
+
+def _csv_checks(raw_date: pl.Series, bound: int, why: str) -> list[tuple[pl.Expr, str, str, str]]:
+    """(bad rows, field, problem, fix) for the parsed CSV rows, in the order they are reported."""
+    return [
+        (
+            _as_float("_raw_idps") > bound,
+            "idps",
+            f"the IDP count is {why}",
+            "The row is corrupt: download the file again",
+        ),
+        (
+            pl.col("admin_level").is_null() | ~pl.col("admin_level").is_in([0, 1, 2]),
+            "admin_level",
+            "the admin level must be 0, 1 or 2",
+            "Correct the value",
+        ),
+        (
+            pl.col("idps").is_null(),
+            "idps",
+            "the IDP count is empty or not a whole number",
+            "Correct or remove the value",
+        ),
+        (pl.col("idps") < 0, "idps", "the IDP count is negative", "Correct the value"),
+        (
+            pl.col("reporting_date").is_null() & raw_date.is_not_null(),
+            "reporting_date",
+            "the reporting date is not a date like 2025-06-30",
+            "Correct the value",
+        ),
+        (pl.col("operation").is_null(), "operation", "the operation is empty", "Fill it in"),
+        (
+            pl.col("assessment_type").is_null(),
+            "assessment_type",
+            "the assessment type is empty",
+            "Fill it in (BA, SA, ...)",
+        ),
+        (
+            (pl.col("admin_level") == 1)
+            & pl.col("admin1_pcode").is_null()
+            & pl.col("admin1_name").is_null(),
+            "admin1_pcode",
+            "a department (adminLevel 1) row has no department name or code",
+            "Fill it in",
+        ),
+    ]
