@@ -22,20 +22,20 @@ The rules, in the order the cleaning applies them (the report's methodology repe
    earliest published, the most confident source. So the series shows IOM's rounded press
    figure, with its qualifier, until the exact count is known. Figures with no round (an IOM
    situation report) are not part of the round series.
-5. **Dropped-in DTM files** (parameter ``dtm_files``, read with :mod:`haiti_report.raw.dtm`; only
-   the "Countrywide monitoring" operation and baseline (BA) rows; DTM round "10" is "R10"):
-   a file that is a complete national baseline for a round (a BA national figure; for an HDX
-   baseline workbook, all ten departments present) REPLACES the headline figure for that round
-   (basis "DTM file <name>"); the round keeps its coverage from the fact base. Anything else is
-   used only for the levels it covers (department rows, which then replace the fact base's).
-   A file says when IOM *counted*, not when it *published*: its figures count from the month
-   end of their reporting date at the earliest, or from the round's first dated publication in
-   the fact base if that is later, and only if that day is on or before ``as_of``. Where a file
-   and the fact base give different numbers for the same round and level, both numbers go into
-   the cleaning log. A file record (round and reporting date) whose national figure
-   contradicts IOM's own published wording for the round counts something narrower and is not
-   used at any level: the API's round 1 is 24,212 people in sites, IOM said "more than 113,000".
-   Nor is a file number that a decision rejected. Both are logged.
+5. **DTM files** (:mod:`haiti_report.clean.dtm_files`): the files ``make update`` keeps in
+   ``data/raw/displacement/dtm/`` (read by every build, each with its sources.csv row) and any
+   passed with ``dtm_files``; only the "Countrywide monitoring" operation and baseline (BA) rows;
+   DTM round "10" is "R10". Each file figure (national only from a complete national baseline)
+   is one more candidate under rule 4, where the fact base wins a tie: a round known from a dated
+   source keeps that source's date, figure and credit; a file adds rounds and departments the
+   fact base lacks, or the exact count where only a rounded one is known. A file figure counts
+   from its round's first dated publication in the fact base, never later than the day the file
+   was retrieved; a round the fact base lacks counts from the retrieval day (a file with no
+   retrieval date: from its reporting month's end). Where a file's number differs from the
+   figure used, both go to the cleaning log. A file record whose national figure contradicts
+   IOM's own published wording for the round counts something narrower and is not used at any
+   level (the API's round 1 is 24,212 people in sites, IOM said "more than 113,000"); nor is a
+   file number that a decision rejected. Both are logged.
 """
 
 from __future__ import annotations
@@ -49,12 +49,13 @@ from typing import Any
 
 import polars as pl
 
+from haiti_report.clean import dtm_files
+from haiti_report.clean.dtm_files import DtmInput, dtm_round, round_from_name  # noqa: F401  (re-exported)
 from haiti_report.clean.tables import CleaningLog, write_run_record, write_table
 from haiti_report.core.dates import parse_date_span
 from haiti_report.core.errors import InputError
 from haiti_report.core.queries import round_number
 from haiti_report.core.schemas import COVERAGES, Context, IdpsDepartments, IdpsNational
-from haiti_report.raw import dtm
 from haiti_report.raw.decisions import read_decisions
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
 from haiti_report.raw.sources import IOM_DTM_CREDIT, check_source_ids, load_sources, split_ids
@@ -115,8 +116,6 @@ DEPARTMENT_KEYS = ("round", "pcode")
 CONTEXT_KEYS = ("series", "geography", "period_start", "period_end")
 _ROUND = re.compile(r"^R\d+(\.\d+)?$")
 _PCODE = re.compile(r"^HT\d{2}$")
-# Rounds in HDX workbook names: "...-r1.xlsx", "round-3-zmpp...", "...round-11-september...".
-_ROUND_IN_NAME = re.compile(r"(?i)(?:^|[^a-z])r(?:ound)?[-_ ]?(\d{1,2})(?![0-9])")
 UNDATED = "undated: no publication date, never counted"
 _IOM = re.compile(r"\b(iom|oim|dtm)\b|displacement tracking matrix", re.IGNORECASE)
 _CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
@@ -140,6 +139,7 @@ class RawDisplacement:
     departments: pl.DataFrame
     context: pl.DataFrame
     decisions: pl.DataFrame  # decisions naming displacement figures; chosen/rejected are lists
+    dtm_inputs: tuple[DtmInput, ...] = ()  # files in data/raw/displacement/dtm/ (rule 5)
 
 
 @dataclass(frozen=True)
@@ -450,6 +450,7 @@ def load_raw(raw_dir: str | Path) -> RawDisplacement:
         departments=_mark_sources(departments, iom, days),
         context=_mark_sources(context, iom, days),
         decisions=load_decisions(paths["decisions"], set(ids)),
+        dtm_inputs=dtm_files.folder_inputs(raw_dir, sources),
     )
 
 
@@ -636,12 +637,15 @@ def pick_best(
     frame: pl.DataFrame, keys: Sequence[str], table: str, log: CleaningLog
 ) -> pl.DataFrame:
     """Rule 4: one figure per ``keys``; the others are logged as not used."""
+    if "from_file" not in frame.columns:
+        frame = frame.with_columns(from_file=pl.lit(False))
     ranked = frame.with_columns(
         _undecided=pl.col("decision_id").is_null(),
         _inexact=pl.col("qualifier") != "exact",
         _conf=pl.col("confidence").replace_strict(_CONFIDENCE_RANK, return_dtype=pl.Int8),
     ).sort(
-        ["_undecided", "_inexact", "precision", "published", "_conf", "figure_id"], nulls_last=True
+        ["_undecided", "_inexact", "precision", "from_file", "published", "_conf", "figure_id"],
+        nulls_last=True,
     )
     best = (
         ranked.group_by(keys, maintain_order=True).first().drop("_undecided", "_inexact", "_conf")
@@ -653,300 +657,18 @@ def pick_best(
             "not used: another figure for the same round or period is preferred",
             len(others),
             "a decision's choice, else exact before qualified, the finest "
-            "rounding, the earliest published",
+            "rounding, the fact base before a DTM file, the earliest published",
             others,
         )
     return best
 
 
-def contradicts(
-    number: int, qualifier: str, value: float, low: float | None, high: float | None
-) -> bool:
-    """Whether ``number`` is outside what a reported figure says (values.ReportedValue)."""
-    if qualifier == "more_than":
-        return not number > value
-    if qualifier == "less_than":
-        return not number < value
-    return (low is not None and number < low) or (high is not None and number > high)
-
-
 # ------------------------------------------------------------------------------------------
-# Dropped-in DTM files (rule 5)
+# The three tables (rule 5, DTM files, lives in clean/dtm_files.py)
 # ------------------------------------------------------------------------------------------
 
 
-def dtm_round(text: str | None) -> str | None:
-    """DTM's round number as the fact base writes it: "10" -> "R10", "5.1" -> "R5.1"."""
-    if text is None or not str(text).strip():
-        return None
-    text = str(text).strip()
-    return text if text.upper().startswith("R") else f"R{text}"
-
-
-def round_from_name(path: Path) -> str | None:
-    """HDX baseline workbooks do not say their round; their file names do ("...-r1.xlsx")."""
-    match = _ROUND_IN_NAME.search(path.stem)
-    return match.group(1) if match else None
-
-
-_DTM_SCHEMA = {
-    "source_file": pl.String,
-    "file_order": pl.Int32,
-    "round": pl.String,
-    "reporting_date": pl.Date,
-    "admin_level": pl.Int8,
-    "admin1_name": pl.String,
-    "admin1_pcode": pl.String,
-    "idps": pl.Int64,
-    "households": pl.Int64,
-    "complete": pl.Boolean,
-    "n_departments": pl.UInt32,
-}
-
-
-def read_dtm_files(
-    paths: Sequence[str | Path], first: pl.DataFrame, log: CleaningLog
-) -> pl.DataFrame:
-    """Baseline figures of the given files, national and by department, each dated (rule 5):
-    one row per (file, round, level, department); ``complete`` says whether the file is a
-    complete national baseline for the round."""
-    frames = [pl.DataFrame(schema=_DTM_SCHEMA)]
-    for order, raw_path in enumerate(paths):
-        path = Path(raw_path)
-        df = dtm.read_dtm_file(path, round=round_from_name(path))
-        baseline_op = pl.col("operation") == dtm.BASELINE_OPERATION
-        other = df.filter(~baseline_op)
-        if other.height:
-            log.add(
-                "dtm_files",
-                "not used: other DTM operations",
-                other.height,
-                f"{path.name}: {', '.join(sorted(set(other['operation'])))}",
-            )
-        not_ba = df.filter(baseline_op & (pl.col("assessment_type") != "BA"))
-        if not_ba.height:
-            types = ", ".join(sorted(set(not_ba["assessment_type"])))
-            log.add(
-                "dtm_files",
-                "not used: not a baseline assessment",
-                not_ba.height,
-                f"{path.name}: {types} (site or event counts are a subset of the "
-                "baseline, never added to it)",
-            )
-        ba = df.filter(baseline_op & (pl.col("assessment_type") == "BA"))
-        unknown = ba.filter(pl.col("round").is_null() | pl.col("reporting_date").is_null())
-        if unknown.height:
-            log.add(
-                "dtm_files",
-                "not used: round or reporting date unknown",
-                unknown.height,
-                f"{path.name}: name the round in the file name (e.g. ...-r12.xlsx)",
-            )
-        ba = ba.filter(pl.col("round").is_not_null() & pl.col("reporting_date").is_not_null())
-        log.add(
-            "dtm_files",
-            "read",
-            ba.height,
-            f"{path.name}: baseline rows for rounds "
-            + ", ".join(sorted({dtm_round(r) or "" for r in ba["round"]}, key=_round_key)),
-        )
-        frames.append(_classify(ba, order))
-    stamp = pl.col("reporting_date").dt.month_end()
-    return (
-        pl.concat(frames)
-        .with_columns(
-            pl.col("round").map_elements(dtm_round, return_dtype=pl.String),
-        )
-        .join(first, on="round", how="left")
-        .with_columns(
-            published=pl.max_horizontal(stamp, "round_published"),
-            dated_by=pl.when(pl.col("round_published") > stamp)
-            .then(pl.lit("round ") + pl.col("round_dated_by"))
-            .otherwise(pl.lit("DTM reporting date (month end)")),
-        )
-        .drop("round_published", "round_dated_by")
-    )
-
-
-def _round_key(name: str) -> tuple[float, str]:
-    digits = re.sub(r"[^0-9.]", "", name)
-    return (float(digits) if digits else 0.0, name)
-
-
-def _classify(ba: pl.DataFrame, order: int) -> pl.DataFrame:
-    departments = (
-        ba.filter(pl.col("admin_level") == 1)
-        .group_by("round")
-        .agg(n_departments=pl.col("admin1_pcode").n_unique())
-    )
-    national = ba.filter(pl.col("admin_level") == 0).select("round").unique()
-    # A workbook's national row is only the sum of its departments: complete if all are there.
-    workbook = ba["source_format"].eq("hdx_baseline_xlsx").any() if ba.height else False
-    complete = (
-        (pl.col("n_departments").fill_null(0) >= DEPARTMENTS)
-        if workbook
-        else pl.col("round").is_in(national["round"].implode())
-    )
-    return (
-        ba.join(departments, on="round", how="left")
-        .with_columns(complete=complete, file_order=pl.lit(order, dtype=pl.Int32))
-        .select(list(_DTM_SCHEMA))
-        .cast(_DTM_SCHEMA)
-    )  # type: ignore[arg-type]
-
-
-def contradicting_records(files: pl.DataFrame, raw: RawDisplacement) -> pl.DataFrame:
-    """(round, reporting_date, why) of file records whose national baseline contradicts IOM's
-    own published wording for the round ("more than 113,000" against the API's 24,212 people
-    in sites): the record counts something narrower, at every level (rule 5)."""
-    worded = raw.national.filter(
-        pl.col("is_iom") & (pl.col("qualifier") != "exact") & pl.col("round").is_not_null()
-    )
-    found: list[dict[str, Any]] = []
-    for row in files.filter((pl.col("admin_level") == 0) & pl.col("complete")).iter_rows(
-        named=True
-    ):
-        for fig in worded.filter(pl.col("round") == row["round"]).iter_rows(named=True):
-            if contradicts(row["idps"], fig["qualifier"], fig["value"], fig["low"], fig["high"]):
-                found.append(
-                    {
-                        "round": row["round"],
-                        "reporting_date": row["reporting_date"],
-                        "why": f"{row['source_file']} says {row['idps']:,} but IOM's own "
-                        f"figure {fig['figure_id']} for the round says "
-                        f"{fig['value_as_written']!r}",
-                    }
-                )
-                break
-    return pl.DataFrame(
-        found, schema={"round": pl.String, "reporting_date": pl.Date, "why": pl.String}
-    ).unique(["round", "reporting_date"])
-
-
-def _file_figures(
-    files: pl.DataFrame,
-    level: int,
-    as_of: dt.date,
-    contradicting: pl.DataFrame,
-    rejected: set[tuple[Any, ...]],
-    log: CleaningLog,
-) -> pl.DataFrame:
-    """File figures of one level known by ``as_of``, one per round (and department). The first
-    file given wins; disagreements between files are logged."""
-    keys = ["round"] if level == 0 else ["round", "admin1_pcode"]
-    rows = files.filter(
-        (pl.col("admin_level") == level) & (pl.col("complete") if level == 0 else pl.lit(True))
-    )
-    bad = rows.join(contradicting, on=["round", "reporting_date"], how="inner")
-    for row in (
-        bad.group_by("source_file", "round", "why", maintain_order=True).len().iter_rows(named=True)
-    ):
-        log.add(
-            "dtm_files",
-            "not used: contradicts IOM's own figure",
-            row["len"],
-            f"{row['source_file']} {row['round']} "
-            f"({'national' if level == 0 else 'departments'}): {row['why']}",
-        )
-    rows = rows.join(contradicting, on=["round", "reporting_date"], how="anti")
-    repeats = [(*(r[k] for k in keys), r["idps"]) in rejected for r in rows.iter_rows(named=True)]
-    for row in rows.filter(pl.Series(repeats, dtype=pl.Boolean)).iter_rows(named=True):
-        log.add(
-            "dtm_files",
-            "not used: repeats a figure a decision set aside",
-            1,
-            f"{row['source_file']} {'/'.join(str(row[k]) for k in keys)}: {row['idps']:,}",
-        )
-    rows = rows.filter(~pl.Series(repeats, dtype=pl.Boolean))
-    late = rows.filter(pl.col("published") > as_of)
-    if late.height:
-        log.add(
-            "dtm_files",
-            "left out: published after as_of",
-            late.height,
-            f"as_of {as_of}: rounds {', '.join(sorted(set(late['round']), key=_round_key))}",
-        )
-    rows = rows.filter(pl.col("published") <= as_of)
-    for key, group in rows.group_by(keys, maintain_order=True):
-        if group["idps"].n_unique() > 1:
-            log.add(
-                "dtm_files",
-                "conflict between DTM files",
-                group.height,
-                f"{'/'.join(map(str, key))}: "
-                + "; ".join(
-                    f"{f} {n:,}" for f, n in group.select("source_file", "idps").iter_rows()
-                )
-                + " (the first file given is used)",
-            )
-    return rows.sort("file_order").group_by(keys, maintain_order=True).first()
-
-
-def _log_conflicts(table: str, merged: pl.DataFrame, keys: Sequence[str], log: CleaningLog) -> None:
-    """A file and the fact base disagree on the same round and level: log both numbers."""
-    differ = merged.filter(
-        pl.col("figure_id").is_not_null() & (pl.col("value") != pl.col("idps").cast(pl.Float64))
-    )
-    for row in differ.iter_rows(named=True):
-        log.add(
-            table,
-            "conflict: DTM file and fact base differ",
-            1,
-            f"{' '.join(str(row[k]) for k in keys)}: {row['source_file']} says "
-            f"{row['idps']:,}; figure {row['figure_id']} says {row['value_as_written']} "
-            f"({row['value']:,.0f}); the file is used",
-            [row["figure_id"]],
-        )
-
-
-def _file_rows(
-    files: pl.DataFrame, meta: pl.DataFrame, keys: list[str], figure_id: pl.Expr
-) -> pl.DataFrame:
-    """File figures in the shape of the fact-base rows they replace."""
-    return files.join(meta, on=keys, how="left").with_columns(
-        pl.coalesce("reference_period_end", "reporting_date").alias("reference_period_end"),
-        *(pl.col("idps").cast(pl.Float64).alias(c) for c in ("value", "low", "high")),
-        qualifier=pl.lit("exact"),
-        precision=pl.lit(1, dtype=pl.Int64),
-        value_as_written=pl.col("idps").cast(pl.String),
-        basis=pl.lit("DTM file ") + pl.col("source_file"),
-        figure_id=figure_id,
-        source_id=pl.lit(None, dtype=pl.String),
-        confidence=pl.lit("high"),
-        decision_id=pl.lit(None, dtype=pl.String),
-    )
-
-
-def _replace(
-    best: pl.DataFrame, file_rows: pl.DataFrame, keys: list[str], table: str, log: CleaningLog
-) -> pl.DataFrame:
-    replaced = best.join(file_rows.select(keys), on=keys, how="semi")
-    if replaced.height:
-        log.add(
-            table,
-            "replaced by a DTM file",
-            replaced.height,
-            "rule 5: a file's figure replaces the fact base's for the levels it covers",
-            replaced["figure_id"].to_list(),
-        )
-    added = file_rows.join(best.select(keys), on=keys, how="anti")
-    if added.height:
-        log.add(
-            table,
-            "added from a DTM file (not in the fact base)",
-            added.height,
-            ", ".join(added["figure_id"]),
-        )
-    kept = best.join(file_rows.select(keys), on=keys, how="anti")
-    return pl.concat([kept.select(file_rows.columns), file_rows], how="vertical_relaxed")
-
-
-# ------------------------------------------------------------------------------------------
-# The three tables
-# ------------------------------------------------------------------------------------------
-
-
-def _best_known(
+def _decided(
     frame: pl.DataFrame,
     raw: RawDisplacement,
     as_of: dt.date,
@@ -966,13 +688,31 @@ def _best_known(
         return {(*(r[k] for k in keys), int(r["value"])) for r in f.iter_rows(named=True)}
 
     gone = known.join(decided.select("figure_id"), on="figure_id", how="anti")
-    rejected = numbers(gone) - numbers(decided)
-    best = pick_best(decided, keys, table, log).with_columns(
-        basis=pl.when(pl.col("decision_id").is_not_null())
+    return decided, numbers(gone) - numbers(decided)
+
+
+def _pick(
+    decided: pl.DataFrame,
+    candidates: pl.DataFrame | None,
+    as_of: dt.date,
+    keys: Sequence[str],
+    table: str,
+    log: CleaningLog,
+) -> pl.DataFrame:
+    """Rule 4 over the fact base's figures and, where given, the DTM files' candidates."""
+    pool = decided.with_columns(from_file=pl.lit(False))
+    if candidates is not None and candidates.height:
+        files = known_by(candidates, as_of, dtm_files.TABLE, log, "reference_period_end")
+        pool = pl.concat([pool, files], how="diagonal_relaxed")
+    best = pick_best(pool, keys, table, log)
+    dtm_files.log_conflicts(pool, best, keys, table, log)
+    return best.with_columns(
+        basis=pl.when(pl.col("from_file"))
+        .then(pl.col("basis"))
+        .when(pl.col("decision_id").is_not_null())
         .then(pl.lit("decision ") + pl.col("decision_id"))
         .otherwise(pl.lit("fact base: most precise figure known"))
     )
-    return best, rejected
 
 
 def national_series(
@@ -993,16 +733,41 @@ def national_series(
             no_round["figure_id"].to_list(),
         )
     rounds = raw.national.filter(pl.col("round").is_not_null())
-    best, rejected = _best_known(
-        rounds,
+    keys = ["round"]
+    decided, rejected = _decided(
+        rounds.with_columns(basis=pl.lit(None, dtype=pl.String)),
         raw,
         as_of,
-        ["round"],
+        keys,
         "idps_national",
         log,
         "reference_period_end",
         round_first_published(raw),
     )
+    if contradicting is None:
+        contradicting = dtm_files.contradicting_records(files, raw.national)
+    from_files = dtm_files.file_figures(files, 0, contradicting, rejected, log)
+    # Coverage and reference period belong to the round, not to the file: from any fact-base
+    # figure of the round (the latest period), else all ten departments if the file has them.
+    meta_cols = [
+        "round",
+        "coverage",
+        "departments_covered",
+        "reference_period_start",
+        "reference_period_end",
+    ]
+    meta = rounds.sort("reference_period_end", descending=True).unique("round", keep="first")
+    everywhere = pl.col("n_departments").fill_null(0) >= DEPARTMENTS
+    candidates = dtm_files.as_candidates(
+        from_files, meta.select(meta_cols), keys, pl.col("source_file") + "#" + pl.col("round")
+    ).with_columns(
+        coverage=pl.coalesce("coverage", pl.when(everywhere).then(pl.lit("all_departments"))),
+        departments_covered=pl.coalesce(
+            "departments_covered", pl.when(everywhere).then(DEPARTMENTS)
+        ).cast(pl.Int64),
+        sites=pl.lit(None, dtype=pl.Int64),
+    )
+    best = _pick(decided, candidates, as_of, keys, "idps_national", log)
     # Households and sites: from any report of the round that gives the same count (the API
     # record and IOM's dashboard of R2 agree on 155,166; only the dashboard has households).
     extra = rounds.group_by("round", "value").agg(
@@ -1017,48 +782,6 @@ def national_series(
         )
         .drop("_hh", "_sites")
     )
-    if contradicting is None:
-        contradicting = contradicting_records(files, raw)
-    from_files = _file_figures(files, 0, as_of, contradicting, rejected, log)
-    if not from_files.is_empty():
-        _log_conflicts(
-            "idps_national",
-            from_files.join(best, on="round", how="left", suffix="_fb"),
-            ["round"],
-            log,
-        )
-        # Coverage and reference period belong to the round, not to the file: take them from
-        # the figure replaced, else from any fact-base figure of the round.
-        meta_cols = [
-            "round",
-            "coverage",
-            "departments_covered",
-            "reference_period_start",
-            "reference_period_end",
-        ]
-        meta = pl.concat(
-            [
-                best.select(meta_cols),
-                rounds.sort(round_number(), descending=True).select(meta_cols),
-            ]
-        ).unique("round", keep="first")
-        everywhere = pl.col("n_departments").fill_null(0) >= DEPARTMENTS
-        rows = _file_rows(
-            from_files, meta, ["round"], pl.col("source_file") + "#" + pl.col("round")
-        ).with_columns(
-            coverage=pl.coalesce("coverage", pl.when(everywhere).then(pl.lit("all_departments"))),
-            departments_covered=pl.coalesce(
-                "departments_covered", pl.when(everywhere).then(DEPARTMENTS)
-            ).cast(pl.Int64),
-            sites=pl.lit(None, dtype=pl.Int64),
-        )
-        best = _replace(
-            best,
-            rows.select([c for c in best.columns if c in rows.columns]),
-            ["round"],
-            "idps_national",
-            log,
-        )
     return _finish_national(best)
 
 
@@ -1084,10 +807,10 @@ def department_series(
     log: CleaningLog,
     contradicting: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Rounds x departments known by ``as_of``; DTM file rows win for the levels they cover."""
+    """Rounds x departments known by ``as_of``; DTM files compete under the same rules."""
     keys = list(DEPARTMENT_KEYS)
-    best, rejected = _best_known(
-        raw.departments,
+    decided, rejected = _decided(
+        raw.departments.with_columns(basis=pl.lit(None, dtype=pl.String)),
         raw,
         as_of,
         keys,
@@ -1097,29 +820,23 @@ def department_series(
         round_first_published(raw),
     )
     if contradicting is None:
-        contradicting = contradicting_records(files, raw)
-    from_files = _file_figures(files, 1, as_of, contradicting, rejected, log).rename(
+        contradicting = dtm_files.contradicting_records(files, raw.national)
+    from_files = dtm_files.file_figures(files, 1, contradicting, rejected, log).rename(
         {"admin1_pcode": "pcode"}
     )
-    if not from_files.is_empty():
-        _log_conflicts(
-            "idps_departments", from_files.join(best, on=keys, how="left", suffix="_fb"), keys, log
-        )
-        names = raw.departments.group_by("pcode").agg(pl.col("department").first())
-        meta = best.select(*keys, "reference_period_end")
-        rows = _file_rows(
-            from_files.join(names, on="pcode", how="left"),
-            meta,
-            keys,
-            pl.col("source_file") + "#" + pl.col("round") + "/" + pl.col("pcode"),
-        ).with_columns(department=pl.coalesce("department", "admin1_name"))
-        best = _replace(
-            best,
-            rows.select([c for c in best.columns if c in rows.columns]),
-            keys,
-            "idps_departments",
-            log,
-        )
+    names = raw.departments.group_by("pcode").agg(pl.col("department").first())
+    meta = (
+        raw.departments.sort("reference_period_end", descending=True)
+        .unique(keys, keep="first")
+        .select(*keys, "reference_period_end")
+    )
+    candidates = dtm_files.as_candidates(
+        from_files.join(names, on="pcode", how="left"),
+        meta,
+        keys,
+        pl.col("source_file") + "#" + pl.col("round") + "/" + pl.col("pcode"),
+    ).with_columns(department=pl.coalesce("department", "admin1_name"))
+    best = _pick(decided, candidates, as_of, keys, "idps_departments", log)
     return best.with_columns(
         idps=pl.col("value").cast(pl.Int64), idps_as_written=pl.col("value_as_written")
     )
@@ -1127,15 +844,41 @@ def department_series(
 
 def context_series(raw: RawDisplacement, as_of: dt.date, log: CleaningLog) -> pl.DataFrame:
     """Killings, injuries, food insecurity...: one figure per series, geography and period."""
-    best, _ = _best_known(raw.context, raw, as_of, list(CONTEXT_KEYS), "context", log, None, None)
+    keys = list(CONTEXT_KEYS)
+    decided, _ = _decided(
+        raw.context.with_columns(basis=pl.lit(None, dtype=pl.String)),
+        raw,
+        as_of,
+        keys,
+        "context",
+        log,
+        None,
+        None,
+    )
+    best = _pick(decided, None, as_of, keys, "context", log)
     return best.with_columns(projected=pl.col("period_end") > pl.col("published"))
 
 
+def _round_dates(raw: RawDisplacement) -> pl.DataFrame:
+    """When each round the fact base knows counts from, for the DTM files' figures of it: its
+    first dated publication. A round known only undated has none (its file figures then count
+    from the day the file was retrieved)."""
+    return round_first_published(raw).select(
+        "round", "round_published", round_why=pl.lit("round ") + pl.col("round_dated_by")
+    )
+
+
 def build_tables(
-    raw: RawDisplacement, as_of: dt.date, dtm_files: Sequence[str | Path], log: CleaningLog
+    raw: RawDisplacement,
+    as_of: dt.date,
+    dtm_files_given: Sequence[str | Path | DtmInput],
+    log: CleaningLog,
 ) -> Tables:
-    files = read_dtm_files(dtm_files, round_first_published(raw), log)
-    contradicting = contradicting_records(files, raw)
+    """The three tables at ``as_of``: the fact base, the DTM files kept in
+    ``data/raw/displacement/dtm/`` and any others given (``DTM_FILES``)."""
+    inputs = dtm_files.build_inputs(raw.dtm_inputs, dtm_files_given)
+    files = dtm_files.read_dtm_files(inputs, _round_dates(raw), log)
+    contradicting = dtm_files.contradicting_records(files, raw.national)
     return Tables(
         national=national_series(raw, as_of, files, log, contradicting),
         departments=department_series(raw, as_of, files, log, contradicting),
