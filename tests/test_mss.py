@@ -16,12 +16,12 @@ from haiti_report.raw import decisions
 from haiti_report.raw.figures import COLUMNS
 
 HEADER = ",".join(COLUMNS)
-SOURCES = """source_id,outlet,title,url,published,kind,language,via,published_basis,replaced_url
-s1,Wire A,,https://a.test/1,2024-06-01,wire,en,,fact_base,
-s2,Wire B,,https://b.test/2,2024-07-01,wire,en,,fact_base,
-s3,Paper C,,https://c.test/3,2024-08-01,newspaper,en,,fact_base,
-s4,Paper D,,https://d.test/4,2024-12-20,newspaper,en,,fact_base,
-s5,Paper E,,https://e.test/5,2025-10-10,newspaper,en,,fact_base,
+SOURCES = """source_id,outlet,title,url,published,kind,language,via,published_basis,replaced_url,accessed,sha256,licence,credit
+s1,Wire A,,https://a.test/1,2024-06-01,wire,en,,fact_base,,,,,
+s2,Wire B,,https://b.test/2,2024-07-01,wire,en,,fact_base,,,,,
+s3,Paper C,,https://c.test/3,2024-08-01,newspaper,en,,fact_base,,,,,
+s4,Paper D,,https://d.test/4,2024-12-20,newspaper,en,,fact_base,,,,,
+s5,Paper E,,https://e.test/5,2025-10-10,newspaper,en,,fact_base,,,,,
 """
 DECISIONS_HEADER = ",".join(decisions.COLUMNS)
 

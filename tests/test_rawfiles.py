@@ -65,10 +65,10 @@ def test_duplicate_ids_point_at_the_repeat(tmp_path):
 
 
 SOURCES = (
-    "source_id,outlet,title,url,published,kind,language,via,published_basis,replaced_url\n"
-    "a,KVIA (AP),,https://kvia.com/x,2024-10-11,wire,en,AP,url,\n"
-    "b,IOM DTM,,https://dtm.iom.int/x,2024-06,un,en,,fact_base,\n"
-    "c,Evil,<script>,javascript:alert(1),,newspaper,en,,,\n"
+    "source_id,outlet,title,url,published,kind,language,via,published_basis,replaced_url,accessed,sha256,licence,credit\n"
+    "a,KVIA (AP),,https://kvia.com/x,2024-10-11,wire,en,AP,url,,,,,\n"
+    "b,IOM DTM,,https://dtm.iom.int/x,2024-06,un,en,,fact_base,,,,,\n"
+    "c,Evil,<script>,javascript:alert(1),,newspaper,en,,,,,,,\n"
 )
 
 

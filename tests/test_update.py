@@ -23,6 +23,7 @@ import polars as pl
 import pytest
 from conftest import DTM_SAMPLES, ROOT, copy_project, tree_hashes
 
+from haiti_report.raw.sources import load_sources, newest_published
 from haiti_report.clean import displacement, dtm_files
 from haiti_report.core.errors import InputError
 from haiti_report.raw.sources import load_sources
@@ -139,7 +140,7 @@ def raw_state(project: Path) -> dict[str, str]:
 def national(project: Path) -> pl.DataFrame:
     raw = displacement.load_raw(project / "data" / "raw")
     log = displacement.CleaningLog("test")
-    return displacement.build_tables(raw, raw.fact_base_date, (), log).national
+    return displacement.build_tables(raw, newest_published(load_sources(project / "data" / "raw")), (), log).national
 
 
 # --- fetch, provenance, idempotence -------------------------------------------------------------
@@ -431,9 +432,9 @@ def test_a_file_in_the_folder_without_its_source_row_stops_the_build(project):
     raw = displacement.load_raw(project / "data" / "raw")
     log = displacement.CleaningLog("test")
     with pytest.raises(InputError, match="no row in sources.csv with source_id 'stray'"):
-        displacement.build_tables(raw, raw.fact_base_date, (), log)
+        displacement.build_tables(raw, newest_published(load_sources(project / "data" / "raw")), (), log)
     # passed explicitly with DTM_FILES, it is read once, as any other given file
-    tables = displacement.build_tables(raw, raw.fact_base_date, [stray], log)
+    tables = displacement.build_tables(raw, newest_published(load_sources(project / "data" / "raw")), [stray], log)
     assert not tables.national.is_empty()
 
 

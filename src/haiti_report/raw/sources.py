@@ -15,12 +15,14 @@ from haiti_report.core.sources import IOM_DTM_CREDIT, split_ids  # noqa: F401 (r
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
 
 # published_basis: where the publication date comes from; replaced_url: the mirror or
-# aggregator address the fact base cited, where a canonical one replaced it.
+# aggregator address the fact base cited, where a canonical one replaced it; accessed, sha256,
+# licence, credit: the provenance `make update` records for each file it fetched.
 COLUMNS = (
     "source_id", "outlet", "title", "url", "published", "kind", "language", "via",
-    "published_basis", "replaced_url",
+    "published_basis", "replaced_url", "accessed", "sha256", "licence", "credit",
 )  # fmt: skip
-DATE_BASES = ("fact_base", "factcheck", "notes", "url", "page")
+# "retrieved": a file fetched by `make update`, published no later than the day it was fetched
+DATE_BASES = ("fact_base", "factcheck", "notes", "url", "page", "retrieved")
 KINDS = ("un", "government", "wire", "newspaper", "ngo", "dataset", "encyclopedia")
 
 
@@ -98,3 +100,10 @@ def check_source_ids(
                 f"unknown source id {unknown[0]!r}",
                 "Add the source to data/raw/sources.csv or correct the id",
             )
+
+
+def newest_published(sources: pl.DataFrame) -> dt.date | None:
+    """The newest publication date dated to the day: the default as-of of a build (the one
+    definition; params and `make update` use it)."""
+    days = sources.filter(pl.col("published_precision") == "day")["published_last"].drop_nulls()
+    return days.max() if days.len() else None  # type: ignore[return-value]

@@ -33,11 +33,14 @@ def current(raw_dir: Path) -> summary.Snapshot:
     from haiti_report.clean import displacement
     from haiti_report.clean.tables import CleaningLog
 
+    from haiti_report.raw.sources import load_sources, newest_published
+
     raw = displacement.load_raw(raw_dir)
-    if raw.fact_base_date is None:
+    as_of = newest_published(load_sources(raw_dir))
+    if as_of is None:
         return summary.Snapshot.empty()
     log = CleaningLog("update")
-    tables = displacement.build_tables(raw, raw.fact_base_date, (), log)
+    tables = displacement.build_tables(raw, as_of, (), log)
     return summary.Snapshot(tables.national, tables.departments, log.frame())
 
 

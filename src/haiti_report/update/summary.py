@@ -64,7 +64,7 @@ def _national_lines(old: pl.DataFrame, new: pl.DataFrame) -> list[str]:
     before = {r["round"]: r for r in old.iter_rows(named=True)}
     lines = []
     rows = sorted(new.iter_rows(named=True), key=lambda r: _round_order(r["round"]))
-    newest = max(rows, key=lambda r: (str(r.get("reference_period_end")), _round_order(r["round"])))
+    newest = max(rows, key=lambda r: _round_order(r["round"]))  # by number, as core.queries
     for row in rows:
         was = before.get(row["round"])
         basis = row.get("basis") or "the fact base"
