@@ -6,6 +6,7 @@ report's sources appendix are generated from it, never typed.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl

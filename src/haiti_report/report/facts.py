@@ -336,10 +336,17 @@ def displacement(p: Processed) -> dict[str, Any]:
         }
     # The schema's reference_date: IOM's period end where IOM stated one, else the API's
     # reporting stamp, else the publication date; reference_date_is says which.
-    which = next(k for k in ("reference_period_end", "api_reporting_date", "published")
-                 if newest.get(k))
-    return {"idps": newest["idps"], "reference_date": newest[which], "reference_date_is": which,
-            "published": newest["published"], "round": newest["round"], **base}
+    which = next(
+        k for k in ("reference_period_end", "api_reporting_date", "published") if newest.get(k)
+    )
+    return {
+        "idps": newest["idps"],
+        "reference_date": newest[which],
+        "reference_date_is": which,
+        "published": newest["published"],
+        "round": newest["round"],
+        **base,
+    }
 
 
 def funding(p: Processed) -> dict[str, Any]:

@@ -32,7 +32,6 @@ def current(raw_dir: Path) -> summary.Snapshot:
     """The displacement series a build of ``raw_dir`` gives at its default as-of date."""
     from haiti_report.clean import displacement
     from haiti_report.clean.tables import CleaningLog
-
     from haiti_report.raw.sources import load_sources, newest_published
 
     raw = displacement.load_raw(raw_dir)
