@@ -12,8 +12,8 @@ import pytest
 from haiti_report.report import facts, text
 
 EDITIONS = ("2024-09-21", "2025-02-28", "2025-10-02", "2026-03-21")
-SECTIONS = ("title", "lede", "pledges", "deployments", "money", "displacement", "claims",
-            "methodology")
+SECTIONS = ("title", "lede", "pledges", "deployments", "money", "displacement", "context",
+            "claims", "methodology")
 
 
 @pytest.mark.parametrize("as_of", EDITIONS)
@@ -58,7 +58,7 @@ def _numbers(value) -> set[str]:
     elif isinstance(value, bool) or value is None:
         pass
     elif isinstance(value, int | float):
-        out |= {f"{value:,.0f}", f"{value:g}", f"{value:,}"}
+        out |= {f"{value:,.0f}", f"{value:g}", f"{value:,}", f"{value:g}%"}
         if 0 < value < 1:  # a share, shown as a whole per cent
             out.add(f"{100 * value:.0f}%")
         if value >= 1e6:

@@ -82,7 +82,8 @@ def strength(p: Processed, lang: str = "en") -> prose.Table:
 
 
 def decisions(p: Processed, lang: str = "en") -> prose.Table:
-    return prose.frame_table(p.decisions, labels(lang)["decisions"])
+    """The decisions that apply on the as-of date (an edition knows only its past)."""
+    return prose.frame_table(p.decisions.filter(pl.col("applies")), labels(lang)["decisions"])
 
 
 def cleaning_log(p: Processed, lang: str = "en") -> prose.Table:

@@ -349,6 +349,36 @@ def displacement(p: Processed) -> dict[str, Any]:
     }
 
 
+CONTEXT_SERIES = ("mission_personnel_deaths", "mission_personnel_missing", "police_strength",
+                  "gang_control_share_capital", "food_insecurity")
+
+
+def _context_row(row: dict, p: Processed) -> dict[str, Any]:
+    return {"value": row["value"], "qualifier": row["qualifier"], "unit": row["value_unit"],
+            "period_start": _iso(row["period_start"]), "period_end": _iso(row["period_end"]),
+            "published": _iso(row["published"]), "projected": row["projected"],
+            "figure_id": row["figure_id"], "outlet": p.outlet(row["source_id"])}
+
+
+def context(p: Processed) -> dict[str, Any]:
+    """What else a reader expects beside the mission: killings recorded by the UN per full
+    year, mission personnel killed, police strength, the capital under gang control, hunger
+    (the newest figure of each, for the whole country or its capital)."""
+    c = p.context.filter(pl.col("geography").is_in(["Haiti", "Port-au-Prince"]))
+    years = c.filter(
+        (pl.col("series") == "killings") & pl.col("period_start").is_not_null()
+        & (pl.col("period_start").dt.year() == pl.col("period_end").dt.year())
+        & (pl.col("period_start").dt.month() == 1) & (pl.col("period_end").dt.month() == 12)
+    ).sort("period_end")
+    out: dict[str, Any] = {"killings_by_year": [
+        {"year": r["period_end"].year, **_context_row(r, p)} for r in years.iter_rows(named=True)
+    ]}
+    for series in CONTEXT_SERIES:
+        rows = c.filter(pl.col("series") == series).sort("published", "period_end", "figure_id")
+        out[series] = _context_row(rows.row(-1, named=True), p) if rows.height else None
+    return out
+
+
 def funding(p: Processed) -> dict[str, Any]:
     pledged = q.latest_money(p.money, "trust_fund_pledged", p.as_of, trust_fund=True)
     received = q.latest_money(p.money, "trust_fund_received", p.as_of, trust_fund=True)
@@ -417,6 +447,7 @@ class Facts:
     gsf: GsfFacts | None
     displacement: dict[str, Any]
     funding: dict[str, Any]
+    context: dict[str, Any]
     claims: dict[str, int]
     strength_check: dict[str, int]
     extra: dict[str, Any] = field(default_factory=dict)
@@ -443,6 +474,7 @@ def build(p: Processed) -> Facts:
         gsf=gsf(p),
         displacement=displacement(p),
         funding=funding(p),
+        context=context(p),
         claims=claims_summary(p),
         strength_check=strength_summary(p),
     )

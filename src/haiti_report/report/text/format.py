@@ -42,9 +42,9 @@ def number(value: int | float | None) -> str:
     return f"{value:,.1f}"
 
 
-def words(n: int) -> str:
+def words(n: int | float) -> str:
     """Counts under ten in words, as newsrooms write them: 3 -> 'three'."""
-    return SMALL[n] if 0 <= n < 10 else number(n)
+    return SMALL[int(n)] if float(n).is_integer() and 0 <= n < 10 else number(n)
 
 
 def plural(n: int, one: str, many: str | None = None, *, spell: bool = False) -> str:
@@ -60,11 +60,13 @@ def money_words(value: int | float) -> str:
     return number(value)
 
 
-def _amount(value: int | float, unit: str) -> str:
+def _amount(value: int | float, unit: str, rounded: bool = False) -> str:
     if unit == "percent":
         return f"{value:g}%"
     if unit in CURRENCY_SYMBOL:
         return CURRENCY_SYMBOL[unit] + money_words(value)
+    if rounded and value >= 10**6:  # "about 5.7 million", as the source rounded it
+        return money_words(value)
     return number(value)
 
 
@@ -89,7 +91,12 @@ def reported(
             if unit in CURRENCY_SYMBOL
             else "fewer than "
         ) + _amount(value, unit)
-    return QUALIFIER_PHRASES.get(qualifier, "") + _amount(value, unit)
+    return QUALIFIER_PHRASES.get(qualifier, "") + _amount(value, unit, qualifier != "exact")
+
+
+def first_upper(text: str) -> str:
+    """Capitalise the first letter only ('nearly 5.7 million' -> 'Nearly 5.7 million')."""
+    return text[:1].upper() + text[1:]
 
 
 def count(c: Mapping[str, Any] | None) -> str:
@@ -181,6 +188,7 @@ def filters(lang: str = "en") -> dict[str, Callable[..., Any]]:
         "join": join,
         "reported": reported,
         "pct": pct,
+        "first_upper": first_upper,
     }
 
 
