@@ -16,7 +16,6 @@ from haiti_report.core.vocab import Mission, Qualifier
 
 MSS_END = ("mss_end", "transition")  # mandate measures for the MSS's last day
 AUTHORISATION = "authorisation"
-LEVELS = ("planning_figure", "ceiling")
 COST_ESTIMATE = "cost_estimate"
 MISSION_SCOPES = ("MSS total", "GSF total")
 
@@ -99,13 +98,13 @@ def pledging(pledges: pl.DataFrame, mission: Mission, *, history: bool = False) 
 
 
 def level_in_force(mandates: pl.DataFrame, day: dt.date) -> dict | None:
-    """The planning figure or ceiling in force on ``day``: the latest dated one; among several
-    reports of the same day, a ceiling over a planning figure, then the first listed."""
+    """The personnel level the mission of ``day`` was measured against: the MSS's planning
+    figure (resolution 2699 set no ceiling), the GSF's authorised ceiling once the GSF existed.
+    The latest dated one; among reports of the same day, the first listed."""
+    measures = ["planning_figure"] if era(day, mss_end(mandates)) == Mission.MSS else ["ceiling"]
     rows = mandates.filter(
-        (pl.col("date") <= day)
-        & pl.col("value").is_not_null()
-        & pl.col("measure").is_in(list(LEVELS))
-    ).sort(["date", "measure", "figure_id"], descending=[True, False, False])
+        (pl.col("date") <= day) & pl.col("value").is_not_null() & pl.col("measure").is_in(measures)
+    ).sort(["date", "figure_id"], descending=[True, False])
     return rows.row(0, named=True) if rows.height else None
 
 
