@@ -10,6 +10,7 @@ Two real renderers, one source (the executed notebook):
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,8 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-TEMPLATES = Path(__file__).parent / "templates"
-QUARTO_CONFIG = TEMPLATES / "_quarto.yml"
+from haiti_report.build.quarto import TEMPLATES
+
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 # Flags that keep headless Chromium off the network and free of first-run prompts.
@@ -127,22 +128,12 @@ def print_to_pdf(chromium: str, html: Path, pdf: Path) -> None:
 
 
 def _render_quarto(notebook: Path, out_dir: Path) -> RenderResult:
-    """Render with Quarto inside the build folder (Quarto wants its config beside the input)."""
-    from haiti_report.report.offline import vega_bundle
+    """Render with Quarto from a prepared copy of the notebook (see build/quarto.py)."""
+    from haiti_report.build.quarto import render_quarto
 
-    work = notebook.parent
-    helpers = [work / "_quarto.yml", work / "_vega.html"]
-    shutil.copyfile(QUARTO_CONFIG, helpers[0])
-    helpers[1].write_text(f"<script>{vega_bundle()}</script>\n", encoding="utf-8")
-    try:
-        subprocess.run(
-            ["quarto", "render", notebook.name, "--to", "all", "--no-execute"], cwd=work, check=True
-        )
-    finally:
-        for helper in helpers:
-            helper.unlink(missing_ok=True)
-    html = out_dir / "report.html"
-    pdf = out_dir / "report.pdf"
-    shutil.move(work / f"{notebook.stem}.html", html)
-    shutil.move(work / f"{notebook.stem}.pdf", pdf)
-    return RenderResult("quarto", html, pdf, "PDF typeset by Quarto (Typst)")
+    facts_path = out_dir / "facts.json"
+    facts = json.loads(facts_path.read_text(encoding="utf-8")) if facts_path.is_file() else {}
+    render_quarto(notebook, out_dir, facts)
+    return RenderResult(
+        "quarto", out_dir / "report.html", out_dir / "report.pdf", "PDF typeset by Quarto (Typst)"
+    )
