@@ -176,7 +176,7 @@ def prepare_notebook(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The notebook as Quarto should see it (see the module docstring), and its front matter."""
     nb = copy.deepcopy(nb)
-    title = lift_title(nb)
+    title = report_title(nb, facts, remove=True)
     for index, cell in enumerate(nb["cells"]):
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in CELL_METADATA}
         if cell.get("cell_type") != "code":
@@ -198,11 +198,17 @@ def prepare_notebook(
     return nb, front
 
 
-def front_matter(nb: dict[str, Any], title: str | None, facts: dict[str, Any]) -> dict[str, Any]:
+def report_title(nb: dict[str, Any], facts: dict[str, Any], *, remove: bool = False) -> str:
+    """The report's title: facts.json's ``title`` if it has one, else the notebook's first
+    level-1 heading (removed from the body with ``remove``: Quarto shows the front matter's
+    title), else ``metadata.title``."""
+    heading = lift_title(nb if remove else copy.deepcopy(nb))
+    return str(facts.get("title") or heading or nb.get("metadata", {}).get("title") or "Report")
+
+
+def front_matter(nb: dict[str, Any], title: str, facts: dict[str, Any]) -> dict[str, Any]:
     """Quarto's front matter: title (and subtitle, if facts.json has them), date (as of)."""
-    meta: dict[str, Any] = {
-        "title": facts.get("title") or title or nb.get("metadata", {}).get("title") or "Report"
-    }
+    meta: dict[str, Any] = {"title": title}
     if facts.get("subtitle"):
         meta["subtitle"] = facts["subtitle"]
     as_of = facts.get("as_of") or nb.get("metadata", {}).get("papermill", {}).get(

@@ -65,10 +65,12 @@ def renderer_name() -> str:
 
 def render(notebook: Path, out_dir: Path) -> RenderResult:
     """Render ``notebook`` (already executed) into ``out_dir``/report.html and report.pdf."""
+    facts_path = out_dir / "facts.json"
+    facts = json.loads(facts_path.read_text(encoding="utf-8")) if facts_path.is_file() else {}
     if have_quarto():
-        return _render_quarto(notebook, out_dir)
+        return _render_quarto(notebook, out_dir, facts)
     html = out_dir / "report.html"
-    render_html_nbconvert(notebook, html)
+    render_html_nbconvert(notebook, html, facts)
     chromium = find_chromium()
     if chromium is None:
         return RenderResult(
@@ -79,11 +81,12 @@ def render(notebook: Path, out_dir: Path) -> RenderResult:
     return RenderResult("nbconvert", html, pdf, f"PDF printed by {Path(chromium).name}")
 
 
-def render_html_nbconvert(notebook: Path, html: Path) -> None:
+def render_html_nbconvert(notebook: Path, html: Path, facts: dict | None = None) -> None:
     import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
+    from haiti_report.build.quarto import report_title
     from haiti_report.report.offline import vega_bundle
 
     exporter = HTMLExporter(
@@ -100,10 +103,13 @@ def render_html_nbconvert(notebook: Path, html: Path) -> None:
     )
     exporter.register_preprocessor(remove, enabled=True)
     nb = nbformat.read(notebook, as_version=4)
+    # The page's <title> (and the PDF's) is the title the report shows; nbconvert takes it
+    # from metadata.title.
+    nb.metadata["title"] = report_title(nb, facts or {})
     resources = {
         "vega_bundle": vega_bundle(),
         "report_css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
-        "metadata": {"name": nb.metadata.get("title", "Report")},
+        "metadata": {"name": nb.metadata["title"]},
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     html.write_text(body, encoding="utf-8")
@@ -127,12 +133,10 @@ def print_to_pdf(chromium: str, html: Path, pdf: Path) -> None:
         raise RuntimeError(f"Chromium could not print {html.name} to PDF:\n{tail}")
 
 
-def _render_quarto(notebook: Path, out_dir: Path) -> RenderResult:
+def _render_quarto(notebook: Path, out_dir: Path, facts: dict) -> RenderResult:
     """Render with Quarto from a prepared copy of the notebook (see build/quarto.py)."""
     from haiti_report.build.quarto import render_quarto
 
-    facts_path = out_dir / "facts.json"
-    facts = json.loads(facts_path.read_text(encoding="utf-8")) if facts_path.is_file() else {}
     render_quarto(notebook, out_dir, facts)
     return RenderResult(
         "quarto", out_dir / "report.html", out_dir / "report.pdf", "PDF typeset by Quarto (Typst)"
