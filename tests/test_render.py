@@ -86,25 +86,27 @@ def chart_output() -> dict:
     }
 
 
-def test_html_outputs_become_raw_html_blocks_and_charts_keep_their_svg(tmp_path):
-    prose = quarto.output_for_quarto(
-        {"text/html": "<p>a &amp; b</p>", "text/markdown": "a \\& b", "text/plain": "x"},
-        tmp_path / "unused.svg",
-    )
-    assert prose == {"text/markdown": "```{=html}\n<p>a &amp; b</p>\n```\n", "text/plain": "x"}
-    chart = quarto.output_for_quarto(chart_output(), tmp_path / "charts" / "cell7-0.svg")
+def test_html_outputs_become_raw_html_blocks_and_charts_keep_their_svg():
+    prose = {"text/html": "<p>a &amp; b</p>", "text/markdown": "a \\& b", "text/plain": "x"}
+    for fmt in ("html", "typst"):  # the PDF says what the page says (the Lua filter reads it)
+        assert quarto.output_for_quarto(prose, fmt) == {
+            "text/markdown": "```{=html}\n<p>a &amp; b</p>\n```\n",
+            "text/plain": "x",
+        }
+    chart = quarto.output_for_quarto(chart_output(), "html")
     assert set(chart) == {"text/markdown", "text/plain"}
-    markdown = chart["text/markdown"]
     # The script holds a run of three backticks: the fence around it is longer.
-    assert "````{=html}\n" in markdown and '<script>draw("```")</script>\n````' in markdown
-    assert '::: {.content-visible when-format="html"}' in markdown
-    assert "![](charts/cell7-0.svg)" in markdown.split('when-format="html"}')[2]
-    assert (tmp_path / "charts/cell7-0.svg").read_text() == chart_output()["image/svg+xml"]
+    assert chart["text/markdown"] == ("````{=html}\n" + chart_output()["text/html"] + "\n````\n")
+    assert quarto.output_for_quarto(chart_output(), "typst") == {
+        "image/svg+xml": chart_output()["image/svg+xml"],  # vector graphics in the PDF
+        "text/plain": "<chart>",
+    }
     plain = {"text/markdown": "**bold**", "text/plain": "x"}
-    assert quarto.output_for_quarto(plain, tmp_path / "x.svg") == plain
+    assert quarto.output_for_quarto(plain, "html") == plain
 
 
-def test_prepared_notebook_has_front_matter_and_no_html_outputs(tmp_path):
+@pytest.mark.parametrize("fmt", ["html", "typst"])
+def test_prepared_notebook_has_front_matter_and_no_html_outputs(fmt):
     nb = {
         "metadata": {"title": "T", "papermill": {"parameters": {"as_of": "2024-09-21"}}},
         "cells": [
@@ -116,7 +118,7 @@ def test_prepared_notebook_has_front_matter_and_no_html_outputs(tmp_path):
             }
         ],
     }
-    prepared, front = quarto.prepare_notebook(nb, tmp_path / "charts", {})
+    prepared, front = quarto.prepare_notebook(nb, fmt, {})
     assert front == {"title": "T", "date": "2024-09-21"}
     first = prepared["cells"][0]
     assert first["cell_type"] == "markdown"
@@ -125,10 +127,9 @@ def test_prepared_notebook_has_front_matter_and_no_html_outputs(tmp_path):
     assert cell["metadata"] == {"tags": ["x"]}, "papermill's timings would end up in the page"
     assert cell["source"] == ['#| fig-alt: "a: b"\n', "chart"]
     # Any text/html output makes Quarto load require.js and jQuery from a CDN.
-    assert all(
-        "text/html" not in o["data"] for c in prepared["cells"] for o in c.get("outputs", [])
-    )
-    assert all(isinstance(v, list) for v in cell["outputs"][0]["data"].values())
+    outputs = [o for c in prepared["cells"] for o in c.get("outputs", [])]
+    assert outputs and all("text/html" not in o["data"] for o in outputs)
+    assert all(isinstance(v, list) for k, v in outputs[0]["data"].items() if k.startswith("text/"))
     assert nb["cells"][0]["outputs"][0]["data"] == chart_output(), "the input is not changed"
 
 
@@ -177,7 +178,7 @@ def test_the_work_folder_is_never_under_a_dot_folder(tmp_path, monkeypatch):
 
 FAKE_QUARTO = """#!/bin/sh
 echo "pandoc" >&2
-printf 'ERROR: Typst compile failed: unknown font family "x"\\n\\nStack trace:\\n' >&2
+printf 'ERROR: YAMLException: bad indentation (5:48)\\n\\nStack trace:\\n' >&2
 printf '    at render (file:///quarto/src/command/render/render.ts:1:1)\\n' >&2
 exit 1
 """
@@ -207,7 +208,7 @@ def test_a_failed_render_says_one_line_and_keeps_the_previous_report(built, tmp_
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        'error: render: quarto failed: ERROR: Typst compile failed: unknown font family "x"'
+        "error: render: quarto failed (html): ERROR: YAMLException: bad indentation (5:48)"
     ]
     assert tree_hashes(root / "reports/latest") == before
     assert not list((root / "reports/.builds").glob("*.partial"))

@@ -5,20 +5,21 @@ executed notebook where it lies does not work, so this module prepares a copy fi
 
 * **A work folder without a dot in its path.** Quarto ignores paths with a dot-named folder
   (the build stages into ``reports/.builds/``): it would drop ``_quarto.yml`` and make no PDF.
-  The copy is named ``report.ipynb``, so Quarto's outputs are ``report.html`` and ``report.pdf``
-  and the page's "Other formats" link points at ``report.pdf`` as published.
+* **One copy per format, rendered side by side.** ``html/report.ipynb`` and
+  ``typst/report.ipynb``, each with the outputs meant for that format (below), rendered by two
+  ``quarto render`` processes at once (the machine has two cores and the two are independent).
 * **Front matter.** Quarto reads the title from front matter, not from ``metadata.title``; without
-  it, it takes the first heading of the body as the title. A raw cell with title, date and
-  language is added; the notebook's own title (its first level-1 heading) is lifted into it,
+  it, it takes the first heading of the body as the title. Front matter with title and date (the
+  as-of date) is added; the notebook's own title (its first level-1 heading) is lifted into it,
   so the title is shown once.
 * **Cell options that are valid YAML.** ``#| fig-alt: a: b`` stops Quarto's YAML parser; such
   values are quoted.
-* **HTML outputs become raw HTML blocks.** Any ``text/html`` output makes Quarto add require.js
-  and jQuery from a CDN (for "JavaScript widgets"), which breaks the offline page. So each HTML
-  output is handed over as ``text/markdown`` holding a raw HTML block instead: the page gets the
-  same HTML, and for Typst the filter ``templates/quarto-filters.lua`` reads it into pandoc
-  elements (prose, tables, lists). A chart's interactive HTML is kept for HTML only; Typst gets
-  its SVG (vector graphics in the PDF).
+* **No ``text/html`` outputs.** Any ``text/html`` output makes Quarto add require.js and jQuery
+  from a CDN (for "JavaScript widgets"), which breaks the offline page. Each HTML output is
+  handed over as ``text/markdown`` holding a raw HTML block instead: the page gets the same
+  HTML, and for Typst the filter ``templates/quarto-filters.lua`` reads it into pandoc elements
+  (paragraphs, lists, tables), so the PDF says what the page says. Charts: the HTML copy keeps
+  their interactive HTML, the Typst copy their SVG (vector graphics in the PDF).
 
 Outputs are moved into the build folder only when both were made, and the work folder (with
 Quarto's ``.quarto/`` and ``*_files/``) is removed. A failed render raises :class:`BuildError`
@@ -54,7 +55,6 @@ QUARTO_SUPPORT = (
 # Cell metadata Quarto uses; the rest (papermill's timings) would end up in the page.
 CELL_METADATA = ("tags", "raw_mimetype")
 WORK_NAME = "report"  # the work copy is report.ipynb: outputs are report.html and report.pdf
-CHARTS_DIR = "charts"
 QUARTO_TIMEOUT_S = 600
 
 _H1_HTML = re.compile(r"^\s*<h1[^>]*>(.*?)</h1>\s*$", re.S | re.I)
@@ -64,22 +64,16 @@ _OPTION = re.compile(r"^(#\|\s*)([\w-]+):[ \t]*(.*)$")
 _STRING_OPTION_SUFFIXES = ("-cap", "-alt", "-subcap", "-title", "-summary")
 
 
+FORMATS = {"html": f"{WORK_NAME}.html", "typst": f"{WORK_NAME}.pdf"}
+
+
 def render_quarto(notebook: Path, out_dir: Path, facts: dict[str, Any] | None = None) -> None:
     """Render the executed ``notebook`` into ``out_dir``/report.html and report.pdf."""
-    from haiti_report.report.offline import vega_bundle
-
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="haiti-report-quarto-", dir=_work_base()) as tmp:
-        work = Path(tmp)
-        nb = json.loads(notebook.read_text(encoding="utf-8"))
-        prepared, front = prepare_notebook(nb, work / CHARTS_DIR, facts or {})
-        (work / f"{WORK_NAME}.ipynb").write_text(json.dumps(prepared), encoding="utf-8")
-        shutil.copyfile(QUARTO_CONFIG, work / "_quarto.yml")
-        for name in QUARTO_SUPPORT:
-            shutil.copyfile(TEMPLATES / name, work / name)
-        (work / "_vega.html").write_text(f"<script>{vega_bundle()}</script>\n", encoding="utf-8")
-        (work / "_document.typ").write_text(typst_document(front), encoding="utf-8")
-        run_quarto(work)
-        made = [work / f"{WORK_NAME}.html", work / f"{WORK_NAME}.pdf"]
+        works = {fmt: write_work_copy(nb, Path(tmp) / fmt, fmt, facts or {}) for fmt in FORMATS}
+        run_quarto(works)
+        made = [works[fmt] / name for fmt, name in FORMATS.items()]
         for path in made:
             if not path.is_file() or path.stat().st_size == 0:
                 raise BuildError(f"render: quarto failed: it made no {path.name}")
@@ -93,6 +87,23 @@ def render_quarto(notebook: Path, out_dir: Path, facts: dict[str, Any] | None = 
             staged.append((tmp_out, out_dir / path.name))
         for tmp_out, final in staged:
             os.replace(tmp_out, final)
+
+
+def write_work_copy(nb: dict[str, Any], work: Path, fmt: str, facts: dict[str, Any]) -> Path:
+    """``work``/report.ipynb for ``fmt``, with _quarto.yml and the files it names beside it."""
+    from haiti_report.report.offline import vega_bundle
+
+    work.mkdir(parents=True)
+    prepared, front = prepare_notebook(nb, fmt, facts)
+    (work / f"{WORK_NAME}.ipynb").write_text(json.dumps(prepared), encoding="utf-8")
+    shutil.copyfile(QUARTO_CONFIG, work / "_quarto.yml")
+    for name in QUARTO_SUPPORT:
+        shutil.copyfile(TEMPLATES / name, work / name)
+    if fmt == "html":
+        (work / "_vega.html").write_text(f"<script>{vega_bundle()}</script>\n", encoding="utf-8")
+    else:
+        (work / "_document.typ").write_text(typst_document(front), encoding="utf-8")
+    return work
 
 
 def _work_base() -> str | None:
@@ -109,21 +120,34 @@ def _work_base() -> str | None:
     )
 
 
-def run_quarto(work: Path) -> None:
-    """``quarto render report.ipynb --to all --no-execute`` in ``work``; one line on failure."""
-    cmd = ["quarto", "render", f"{WORK_NAME}.ipynb", "--to", "all", "--no-execute"]
+def run_quarto(works: dict[str, Path]) -> None:
+    """``quarto render report.ipynb --to <format> --no-execute`` in each work folder, side by
+    side; a failure is one line naming what Quarto said."""
     env = {**os.environ, "QUARTO_LOG_LEVEL": os.environ.get("QUARTO_LOG_LEVEL", "WARNING")}
-    env.setdefault("SOURCE_DATE_EPOCH", "0")  # Typst: a fixed PDF creation date
+    procs: dict[str, subprocess.Popen[str]] = {}
     try:
-        proc = subprocess.run(
-            cmd, cwd=work, capture_output=True, text=True, timeout=QUARTO_TIMEOUT_S, env=env
-        )
+        for fmt, work in works.items():
+            procs[fmt] = subprocess.Popen(
+                ["quarto", "render", f"{WORK_NAME}.ipynb", "--to", fmt, "--no-execute"],
+                cwd=work,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+        errors = {fmt: proc.communicate(timeout=QUARTO_TIMEOUT_S)[1] for fmt, proc in procs.items()}
     except FileNotFoundError:
         raise BuildError("render: quarto failed: the quarto command is not on PATH") from None
     except subprocess.TimeoutExpired:
         raise BuildError(f"render: quarto failed: no result after {QUARTO_TIMEOUT_S} s") from None
-    if proc.returncode != 0:
-        raise BuildError(f"render: quarto failed: {last_meaningful_line(proc.stderr)}")
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for fmt, proc in procs.items():
+        if proc.returncode != 0:
+            raise BuildError(f"render: quarto failed ({fmt}): {last_meaningful_line(errors[fmt])}")
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -172,19 +196,20 @@ def typst_document(front: dict[str, Any]) -> str:
 
 
 def prepare_notebook(
-    nb: dict[str, Any], charts: Path, facts: dict[str, Any]
+    nb: dict[str, Any], fmt: str, facts: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The notebook as Quarto should see it (see the module docstring), and its front matter."""
+    """The notebook as Quarto should see it when rendering ``fmt`` ("html" or "typst"; see the
+    module docstring), and its front matter."""
     nb = copy.deepcopy(nb)
     title = report_title(nb, facts, remove=True)
-    for index, cell in enumerate(nb["cells"]):
+    for cell in nb["cells"]:
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in CELL_METADATA}
         if cell.get("cell_type") != "code":
             continue
         cell["source"] = _lines(quote_cell_options(_text(cell.get("source", ""))))
-        for n, output in enumerate(cell.get("outputs", [])):
+        for output in cell.get("outputs", []):
             if output.get("output_type") in ("display_data", "execute_result"):
-                data = output_for_quarto(output["data"], charts / f"cell{index}-{n}.svg")
+                data = output_for_quarto(output["data"], fmt)
                 output["data"] = {
                     k: _lines(v) if k.startswith("text/") else v for k, v in data.items()
                 }
@@ -274,27 +299,15 @@ def quote_cell_options(source: str) -> str:
     return "\n".join(lines)
 
 
-def output_for_quarto(data: dict[str, Any], svg_path: Path) -> dict[str, Any]:
-    """One display output, without ``text/html`` (see the module docstring)."""
+def output_for_quarto(data: dict[str, Any], fmt: str) -> dict[str, Any]:
+    """One display output for ``fmt``, without ``text/html`` (see the module docstring): HTML
+    as a raw HTML block, except a chart's for Typst, which gets the chart's SVG."""
     if "text/html" not in data:
         return data
-    page_html = _text(data["text/html"])
     plain = {"text/plain": data["text/plain"]} if "text/plain" in data else {}
-    svg = data.get("image/svg+xml")
-    if svg is None:
-        return {"text/markdown": raw_block("html", page_html), **plain}
-    svg_path.parent.mkdir(parents=True, exist_ok=True)
-    svg_path.write_text(_text(svg), encoding="utf-8")
-    rel = f"{svg_path.parent.name}/{svg_path.name}"
-    markdown = (
-        '::: {.content-visible when-format="html"}\n'
-        f"{raw_block('html', page_html)}\n"
-        ":::\n\n"
-        '::: {.content-hidden when-format="html"}\n'
-        f"![]({rel})\n"
-        ":::\n"
-    )
-    return {"text/markdown": markdown, **plain}
+    if fmt != "html" and "image/svg+xml" in data:
+        return {"image/svg+xml": data["image/svg+xml"], **plain}
+    return {"text/markdown": raw_block("html", _text(data["text/html"])), **plain}
 
 
 def raw_block(fmt: str, text: str) -> str:
