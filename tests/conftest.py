@@ -90,13 +90,14 @@ def require_renderer(name: str) -> None:
 
 
 @pytest.fixture(scope="session", params=RENDERERS)
-def rendered(request: pytest.FixtureRequest, built: Path, tmp_path_factory) -> Path:
+def rendered(request: pytest.FixtureRequest, tmp_path_factory) -> Path:
     """reports/latest of the real build, rendered by each renderer in turn.
 
     ``built`` used whichever renderer the environment selects; for the other one the build is
     copied and built again, which reuses every notebook and only renders."""
     name = request.param
-    require_renderer(name)
+    require_renderer(name)  # before the build: a skip costs nothing
+    built = request.getfixturevalue("built")
     root = built
     if _manifest(built)["renderer"] != name:
         root = tmp_path_factory.mktemp(f"built-{name}") / "project"
