@@ -5,7 +5,7 @@
    CDN scripts to the page); the PDF then shows the same paragraphs, lists and tables.
 2. For every format but HTML, give tables relative column widths from their content, so that
    long columns (claims, reasons, titles) get the room and the table fits the page width.
-   Tables whose widths are already set are left alone.
+   Tables whose widths the author set (unequal) are left alone.
 ]]
 
 -- Characters of table text (8pt, see report-typst.typ) across the text width of an A4 page
@@ -79,10 +79,12 @@ local function table_widths(tbl)
   if is_html() then
     return nil
   end
-  local cols = {}
+  local cols, first = {}, tbl.colspecs[1] and tbl.colspecs[1][2]
   for i, spec in ipairs(tbl.colspecs) do
-    if spec[2] ~= nil and spec[2] ~= 0 then
-      return nil -- widths set by the author
+    -- Widths set by the author are kept; equal ones are what a pipe table with plain "---"
+    -- separators gets, which is no choice at all.
+    if spec[2] ~= nil and spec[2] ~= 0 and math.abs(spec[2] - (first or 0)) > 1e-6 then
+      return nil
     end
     cols[i] = { word = 0, want = 0 }
   end
