@@ -164,6 +164,9 @@ def main() -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            # Other work on the machine slows every figure: the 1-minute load average, before
+            # and after the run, says how busy it was.
+            "load_average_before": round(os.getloadavg()[0], 2),
         },
         "measured_at": time.strftime("%Y-%m-%d"),
     }
@@ -247,6 +250,7 @@ def main() -> int:
             results["dtm_reader"] = json.loads(out.read_text())
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    results["machine"]["load_average_after"] = round(os.getloadavg()[0], 2)
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print_table(results)
     update_readme(results)
@@ -344,7 +348,13 @@ def markdown_table(r: dict) -> str:
     m = r["machine"]
     lines = [
         f"Measured {r['measured_at']} on {m['platform']}, {m['cpus']} CPUs, "
-        f"{m['memory_gb']} GB, Python {m['python']} (median of runs, min–max).",
+        f"{m['memory_gb']} GB, Python {m['python']} (median of runs, min–max)"
+        + (
+            f"; load average {m['load_average_before']:.1f} before and "
+            f"{m['load_average_after']:.1f} after the run."
+            if "load_average_after" in m
+            else "."
+        ),
         "",
         "| what | measured | goal |",
         "|---|---|---|",

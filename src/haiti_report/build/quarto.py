@@ -7,7 +7,7 @@ executed notebook where it lies does not work, so this module prepares a copy fi
   (the build stages into ``reports/.builds/``): it would drop ``_quarto.yml`` and make no PDF.
 * **One copy per format, rendered side by side.** ``html/report.ipynb`` and
   ``typst/report.ipynb``, each with the outputs meant for that format (below), rendered by two
-  ``quarto render`` processes at once (the machine has two cores and the two are independent).
+  ``quarto render`` processes at once (they are independent; the build machine has two cores).
 * **Front matter.** Quarto reads the title from front matter, not from ``metadata.title``; without
   it, it takes the first heading of the body as the title. Front matter with title and date (the
   as-of date) is added; the notebook's own title (its first level-1 heading) is lifted into it,
