@@ -304,7 +304,8 @@ def markdown_table(r: dict) -> str:
             f"goal ≤ 2.5 MB: {verdict(rp['html_bytes'] <= rp['goal_bytes'])}",
         ),
     ]
-    for route in r.get("render_routes", {}).values():
+    routes = r.get("render_routes", {})
+    for route in (routes[name] for name in RENDERERS if name in routes):  # results.json sorts
         pages = route["pdf_pages"]
         rows.append(
             (
