@@ -27,7 +27,7 @@ import altair as alt
 import polars as pl
 
 from haiti_report.report import offline
-from haiti_report.report.charts import displacement, money, personnel
+from haiti_report.report.charts import displacement, money, personnel, timeline
 from haiti_report.report.charts.style import (
     NARROW,
     THEME,
@@ -49,7 +49,7 @@ Builder = Callable[[Processed, Facts, Layout], Drawn]
 # name -> how it is drawn, in the order the report shows them
 CHARTS: dict[str, Builder] = {
     personnel.PLEDGED_VS_DEPLOYED: personnel.pledged_vs_deployed,
-    personnel.OVER_TIME: personnel.personnel_over_time,
+    timeline.OVER_TIME: timeline.personnel_over_time,
     displacement.TWO_STORIES: displacement.two_stories,
     money.TRUST_FUND: money.trust_fund,
     displacement.BY_ROUND: displacement.by_round,

@@ -13,8 +13,8 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from haiti_report.core import queries as q
 from haiti_report.report.charts import series
-from haiti_report.report.charts.personnel import YAxis, mission_layers
 from haiti_report.report.charts.style import (
     BLUE,
     GREY,
@@ -34,6 +34,7 @@ from haiti_report.report.charts.style import (
     tips,
     x_time,
 )
+from haiti_report.report.charts.timeline import YAxis, mission_layers
 from haiti_report.report.charts.words import ChartText
 from haiti_report.report.facts import Facts
 from haiti_report.report.tables import Processed
@@ -48,7 +49,11 @@ IDPS_AXIS = 85  # px of a displaced-people axis: "1,500,000" and the axis title
 
 
 def _rounds(p: Processed, F: Facts, t: ChartText) -> pl.DataFrame:
-    rows = series.rounds(p, lambda c: t.shared(f"coverage.{c or 'unknown'}"))
+    rows = series.rounds(
+        p,
+        lambda c: t.shared(f"coverage.{c or 'unknown'}"),
+        lambda r: t.shared(f"when.{r['dated_by_field']}", r=r),
+    )
     marks = {}
     base, newest = F.displacement["baseline"], F.displacement["newest"]
     if newest:
@@ -176,9 +181,8 @@ def two_stories(p: Processed, F: Facts, layout: Layout) -> Drawn:
     rounds = _rounds(p, F, t)
     base = F.displacement["baseline"]
     if base:  # the story starts from the baseline
-        rounds = rounds.filter(
-            pl.col("date") >= dt.date.fromisoformat(base["reference_period_end"])
-        )
+        start = rounds.filter(pl.col("round") == base["round"])["date"].min()
+        rounds = rounds.filter(pl.col("date") >= start) if start else rounds
     t = ChartText(TWO_STORIES, f, _round_context(rounds))
     words = t.words()
     data = pl.concat([steps, rounds], how="diagonal")
@@ -199,7 +203,7 @@ def two_stories(p: Processed, F: Facts, layout: Layout) -> Drawn:
         )
     starts = [
         d
-        for d in [series._iso(F.mission["authorised"]), rounds["date"].min(), steps["date"].min()]
+        for d in [series.day(F.mission["authorised"]), rounds["date"].min(), steps["date"].min()]
         if d is not None
     ]
     domain = (min(starts), p.as_of)
@@ -245,38 +249,38 @@ def _two_table(steps: pl.DataFrame, rounds: pl.DataFrame, t: ChartText) -> Table
 def department_rows(p: Processed, t: ChartText) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     """The departments of IOM's most recent rounds with figures for every department, and
     the newer rounds left out because they have only part of the breakdown."""
-    deps = p.departments.filter(pl.col("published") <= p.as_of)
-    per_round = deps.group_by("round", "reference_period_end").agg(
-        pl.col("pcode").n_unique().alias("n")
+    deps = p.departments.filter(pl.col("published") <= p.as_of).with_columns(
+        *series.round_dates(), q.round_number().alias("round_number")
+    )
+    per_round = (
+        deps.group_by("round", "round_number")
+        .agg(
+            pl.col("pcode").n_unique().alias("n"),
+            pl.col("date").max(),
+            pl.col("dated_by_field").first(),
+            *[pl.col(c).max() for c in series.DATED_BY],
+        )
+        .sort("round_number", "round")
     )
     full = int(per_round["n"].max() or 0)
-    recent = (
-        per_round.filter(pl.col("n") == full)
-        .sort("reference_period_end", "round")
-        .tail(RECENT_ROUNDS)
-    )
-    newest_full = recent["reference_period_end"].max() if recent.height else None
+    recent = per_round.filter(pl.col("n") == full).tail(RECENT_ROUNDS)
+    newest = recent["round_number"].max() if recent.height else None
     partial = (
-        per_round.filter((pl.col("n") < full) & (pl.col("reference_period_end") > newest_full))
-        .sort("reference_period_end", "round")
-        .to_dicts()
-        if newest_full
+        per_round.filter((pl.col("n") < full) & (pl.col("round_number") > newest)).to_dicts()
+        if newest is not None
         else []
     )
+    when = {r["round"]: t.shared(f"when.{r['dated_by_field']}", r=r) for r in per_round.to_dicts()}
     for r in partial:
-        r["month"] = fmt.month(r["reference_period_end"])
+        r["when"] = when[r["round"]]
     shown = recent["round"].to_list()
+    label = {r: t.label("round", r={"round": r, "when": when[r]}) for r in shown}
     rows = deps.filter(pl.col("round").is_in(shown)).join(
         deps.group_by("round").agg(pl.col("idps").sum().alias("round_total")), on="round"
     )
-    label = {
-        r["round"]: t.label(
-            "round", r={"round": r["round"], "month": fmt.month(r["reference_period_end"])}
-        )
-        for r in recent.iter_rows(named=True)
-    }
     rows = rows.with_columns(
         pl.col("round").replace_strict(label, return_dtype=pl.String).alias("round_label"),
+        pl.col("round").replace_strict(when, return_dtype=pl.String).alias("round_when"),
         pl.col("round")
         .replace_strict({r: i for i, r in enumerate(shown)}, return_dtype=pl.Int64)
         .alias("round_order"),
@@ -289,8 +293,9 @@ def department_rows(p: Processed, t: ChartText) -> tuple[pl.DataFrame, list[dict
         pl.lit("department").alias("layer"),
         "round",
         "round_label",
+        "round_when",
         "round_order",
-        "reference_period_end",
+        "date",
         "pcode",
         "department",
         "idps",

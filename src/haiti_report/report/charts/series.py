@@ -31,7 +31,8 @@ MAX_NAMED = 4  # countries drawn by name; the others are summed as one series
 FULL_COVERAGE = 10  # Haiti's departments: a round that covered all of them
 
 
-def _iso(value: str | None) -> dt.date | None:
+def day(value: str | None) -> dt.date | None:
+    """An ISO date from facts as a date (None stays None)."""
     return None if value is None else dt.date.fromisoformat(value)
 
 
@@ -217,8 +218,8 @@ def level_steps(p: Processed, F: Facts, label: Callable[[dict], str]) -> pl.Data
     ).sort("date", "figure_id")
     if F.gsf is None:
         levels = levels.filter(pl.col("measure") != "ceiling")
-    mss_end = _iso(F.mission["mss_last_day"])
-    gsf_start = _iso(F.gsf.first_day) if F.gsf else None
+    mss_end = day(F.mission["mss_last_day"])
+    gsf_start = day(F.gsf.first_day) if F.gsf else None
     segments: list[dict[str, Any]] = []
     for r in levels.iter_rows(named=True):
         start = max(r["date"], gsf_start) if r["measure"] == "ceiling" and gsf_start else r["date"]
@@ -263,9 +264,30 @@ def level_steps(p: Processed, F: Facts, label: Callable[[dict], str]) -> pl.Data
     return pl.DataFrame(segments, schema=schema).select(list(schema))
 
 
-def rounds(p: Processed, coverage_words: Callable[[str | None], str]) -> pl.DataFrame:
-    """IOM's national rounds (as known on as_of), oldest first, with their coverage."""
-    rows = p.idps.filter(pl.col("published") <= p.as_of).sort("reference_period_end", "round")
+DATED_BY = ("reference_period_end", "api_reporting_date", "published")  # in this order
+
+
+def round_dates() -> list[pl.Expr]:
+    """Where a round sits on a time axis: the end of IOM's reference period where IOM gave
+    one, else the DTM API's month-end stamp, else the publication date (and which it is)."""
+    present = [pl.when(pl.col(c).is_not_null()).then(pl.lit(c)) for c in DATED_BY]
+    return [
+        pl.coalesce(*DATED_BY).alias("date"),
+        pl.coalesce(*present).alias("dated_by_field"),
+    ]
+
+
+def rounds(
+    p: Processed,
+    coverage_words: Callable[[str | None], str],
+    when_words: Callable[[dict[str, Any]], str],
+) -> pl.DataFrame:
+    """IOM's national rounds (as known on as_of), in round order, with their coverage."""
+    rows = (
+        p.idps.filter(pl.col("published") <= p.as_of)
+        .with_columns(*round_dates(), q.round_number().alias("round_number"))
+        .sort("round_number", "round")
+    )
     out = []
     for r in rows.iter_rows(named=True):
         full = r["departments_covered"] == FULL_COVERAGE or r["coverage"] == "all_departments"
@@ -273,7 +295,9 @@ def rounds(p: Processed, coverage_words: Callable[[str | None], str]) -> pl.Data
             {
                 "layer": "round",
                 "round": r["round"],
-                "date": r["reference_period_end"],
+                "date": r["date"],
+                "dated_by_field": r["dated_by_field"],
+                "reference_period_end": r["reference_period_end"],
                 "published": r["published"],
                 "idps": r["idps"],
                 "idps_low": r["idps_low"],
@@ -285,7 +309,7 @@ def rounds(p: Processed, coverage_words: Callable[[str | None], str]) -> pl.Data
                 "full_coverage": bool(full),
                 "coverage_changed": r["coverage_changed"],
                 "idps_text": fmt.reported(r["idps"], r["qualifier"], high=r["idps_high"]),
-                "period_text": fmt.month(r["reference_period_end"]),
+                "period_text": when_words(r),
                 "published_text": day_text(r["published"]),
                 "coverage_text": coverage_words(r["coverage"]),
                 "source_id": r["source_id"],
@@ -296,6 +320,8 @@ def rounds(p: Processed, coverage_words: Callable[[str | None], str]) -> pl.Data
         "layer": pl.String,
         "round": pl.String,
         "date": pl.Date,
+        "dated_by_field": pl.String,
+        "reference_period_end": pl.Date,
         "published": pl.Date,
         "idps": pl.Int64,
         "idps_low": pl.Int64,

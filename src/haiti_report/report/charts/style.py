@@ -325,7 +325,7 @@ def footer_lines(chart: alt.TopLevelMixin) -> list[str]:
     spec = chart.to_dict()
     lines: list[str] = []
     for line in spec["vconcat"][-1]["mark"]["text"]:
-        starts = line.startswith(("Source", "Note"))
+        starts = line.startswith(("Source: ", "Sources: ", "Note: "))
         if lines and not starts:
             lines[-1] += " " + line
         else:
