@@ -174,7 +174,7 @@ def _downloads(meta: dict[str, Any], div_id: str) -> str:
     placeholder, a PNG from the drawn chart), so they work from the single offline file."""
     name = html.escape(meta["name"], quote=True)
     labels = {k: html.escape(str(v)) for k, v in meta["labels"].items()}
-    csv_uri = "data:text/csv;charset=utf-8," + quote(meta["csv"], safe=" ,;:/-_.'")
+    csv_uri = "data:text/csv;charset=utf-8," + quote(meta["csv"], safe=",;:/-_.'")
     links = [
         f'<a class="chart-download" data-kind="csv" download="{name}.csv" '
         f'href="{html.escape(csv_uri, quote=True)}">{labels["csv"]}</a>',
@@ -240,8 +240,9 @@ def offline_renderer(
     script = _PLACEHOLDER.sub(lambda m: values[m.group(1)], _SCRIPT)
     described = f' aria-describedby="{div_id}-table"' if meta else ""
     body = (
+        # vega-embed sets its own role on the element it draws into: that is the inner one
         f'<div id="{div_id}" class="altair-offline" role="img" aria-label="{alt_text}"'
-        f"{described}>{placeholder}</div>\n"
+        f'{described}><div id="{div_id}-view">{placeholder}</div></div>\n'
         + (_downloads(meta, div_id) + "\n" + _table(meta, div_id) + "\n" if meta else "")
         + f"<script>{script}</script>"
     )

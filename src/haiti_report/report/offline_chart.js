@@ -4,7 +4,7 @@
 // work from the single offline file.
 (function () {
   var wide = $wide, narrow = $narrow, opt = $options, needs = $needs;
-  var el = document.getElementById("$id");
+  var el = document.getElementById("$id-view");
   var links = document.getElementById("$id-downloads");
   var shown = null, view = null, svgUri = null, timer = null, rows = {};
   // Vega changes the rows it draws: keep a clean copy of each dataset, for the other layout.
