@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import time
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -158,6 +159,29 @@ def test_charts_fit_a_phone_and_open_tooltips_on_tap(report):
     print(f"\nall charts drawn in {seconds:.2f} s (390 px phone)")
 
 
+def test_a_window_made_narrow_redraws_the_phone_layout_and_back(report):
+    from playwright.sync_api import sync_playwright
+
+    widths = (
+        "() => [...document.querySelectorAll('div.altair-offline svg.marks')]"
+        ".map(s => s.getBoundingClientRect().width)"
+    )
+    with sync_playwright() as pw:
+        browser, page, errors, _ = _open(pw, report, phone=False)
+        wide = page.evaluate(widths)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_function(
+            widths.replace("=>", "=> (") + ").every(w => w <= 358)", timeout=10000
+        )
+        said = _probe(page, page.locator("div.altair-offline").nth(1), tap=False)
+        assert said and not any(BAD.search(t) for t in said)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.wait_for_function(widths.replace("=>", "=> (") + ").some(w => w > 500)", timeout=10000)
+        assert page.evaluate(widths) == wide
+        assert errors == []
+        browser.close()
+
+
 def test_each_charts_data_and_images_download_from_the_single_file(report):
     from playwright.sync_api import sync_playwright
 
@@ -179,7 +203,7 @@ def test_each_charts_data_and_images_download_from_the_single_file(report):
                 links["png"].click()
             png = got.value
             assert png.suggested_filename == f"{name}.png"
-            assert open(png.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+            assert Path(png.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert errors == []
         browser.close()
 
@@ -211,6 +235,9 @@ def test_the_page_weighs_what_the_charts_need(report):
     """Each chart is on the page twice (desktop and phone layouts), sharing its data."""
     html = (report / "report.html").read_text(encoding="utf-8")
     assert len(html.encode()) < 2.5e6
-    specs = re.findall(r"var wide = (\{.*?\}), narrow = ", html)
+    specs = re.findall(r"var wide = (\{.*?\}), narrow = (\{.*?\}), opt = ", html)
     assert len(specs) >= 6
-    assert all(json.loads(s)["data"] for s in specs)
+    for wide, narrow in specs:
+        rows = {d["name"]: d.get("values") for d in json.loads(wide)["data"]}
+        shared = [d for d in json.loads(narrow)["data"] if d.get("values") == "@wide"]
+        assert shared and all(isinstance(rows[d["name"]], list) for d in shared)

@@ -6,13 +6,16 @@
   var wide = $wide, narrow = $narrow, opt = $options, needs = $needs;
   var el = document.getElementById("$id-view");
   var links = document.getElementById("$id-downloads");
-  var shown = null, view = null, svgUri = null, timer = null, rows = {};
-  // Vega changes the rows it draws: keep a clean copy of each dataset, for the other layout.
-  wide.data.forEach(function (d) { if (Array.isArray(d.values)) { rows[d.name] = JSON.stringify(d.values); } });
+  var shown = null, view = null, svgUri = null, timer = null;
   function spec(which) {
-    var s = JSON.parse(JSON.stringify(which === "narrow" ? narrow : wide));
-    s.data.forEach(function (d) { if (rows[d.name] && (d.values === "@wide" || which === "wide")) { d.values = JSON.parse(rows[d.name]); } });
-    return s;
+    if (which === "wide") { return wide; }
+    // The phone layout's datasets that are the desktop's rows: a copy, as Vega adds to rows.
+    var rows = {};
+    wide.data.forEach(function (d) { rows[d.name] = d.values; });
+    narrow.data.forEach(function (d) {
+      if (d.values === "@wide") { d.values = JSON.parse(JSON.stringify(rows[d.name])); }
+    });
+    return narrow;
   }
   function link(kind) {
     return links && links.querySelector('a[data-kind="' + kind + '"]');

@@ -69,6 +69,7 @@ class Made:
     words: Words
     table: Table
     narrow: alt.TopLevelMixin  # the phone layout
+    saved: dict[str, Any]  # the desktop spec as drawn: what save_figure writes and converts
 
     @property
     def csv(self) -> str:
@@ -76,7 +77,7 @@ class Made:
 
     def spec(self) -> dict[str, Any]:
         """The chart's Vega-Lite spec as saved (without the page's usermeta)."""
-        return offline.drawn_spec(chart_spec(self.chart))
+        return self.saved
 
 
 def data_csv(data: pl.DataFrame) -> str:
@@ -88,7 +89,7 @@ def chart_spec(chart: alt.TopLevelMixin, *, validate: bool = False) -> dict[str,
     against the Vega-Lite schema costs most of a second per chart; the tests validate every
     chart, and displaying one in a notebook validates it again."""
     use_house_style()
-    return offline.prune_datasets(chart.to_dict(validate=validate))
+    return chart.to_dict(validate=validate)
 
 
 def make(name: str, p: Processed, F: Facts) -> Made:
@@ -104,13 +105,19 @@ def make(name: str, p: Processed, F: Facts) -> Made:
             **{k: common.shared(f"downloads.{k}") for k in ("lead", "csv", "svg", "png")},
         },
     }
+    wide_spec, phone_spec = chart_spec(wide.chart), chart_spec(phone.chart)
+    # Both layouts keep the columns either draws, so their datasets are the same rows and
+    # the page carries them once (offline.share_data).
+    keep = sorted(offline.referenced_fields(wide_spec) | offline.referenced_fields(phone_spec))
     # Strings, not nested dicts: Altair deep-copies a chart's dicts at every step.
     meta = {
         "page": json.dumps(page, sort_keys=True, ensure_ascii=False),
-        "narrow_vega": offline.compile_vega(chart_spec(phone.chart)),
+        "narrow_vega": offline.compile_vega({**phone_spec, "usermeta": {META: {"keep": keep}}}),
+        "keep": keep,
     }
     chart = wide.chart.properties(usermeta={META: meta})
-    return Made(name, chart, wide.data, wide.words.alt, wide.words, wide.table, phone.chart)
+    saved = offline.drawn_spec({**wide_spec, "usermeta": {META: meta}})
+    return Made(name, chart, wide.data, wide.words.alt, wide.words, wide.table, phone.chart, saved)
 
 
 def make_all(p: Processed, F: Facts) -> dict[str, Made]:
