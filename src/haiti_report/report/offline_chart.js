@@ -20,8 +20,8 @@
   function link(kind) {
     return links && links.querySelector('a[data-kind="' + kind + '"]');
   }
-  function pick() {
-    return narrow && el.clientWidth < needs ? "narrow" : "wide";
+  function pick() {  // the outer box: vega-embed makes the element it draws into inline
+    return narrow && el.parentNode.clientWidth < needs ? "narrow" : "wide";
   }
   function draw() {
     var which = pick();
