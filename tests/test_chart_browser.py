@@ -176,7 +176,9 @@ def test_a_window_made_narrow_redraws_the_phone_layout_and_back(report):
         said = _probe(page, page.locator("div.altair-offline").nth(1), tap=False)
         assert said and not any(BAD.search(t) for t in said)
         page.set_viewport_size({"width": 1280, "height": 900})
-        page.wait_for_function(widths.replace("=>", "=> (", 1) + ").some(w => w > 500)", timeout=10000)
+        page.wait_for_function(
+            widths.replace("=>", "=> (", 1) + ").some(w => w > 500)", timeout=10000
+        )
         assert page.evaluate(widths) == wide
         assert errors == []
         browser.close()

@@ -159,6 +159,8 @@ def compile_vega(spec: dict[str, Any]) -> str:
     return script_json(vlc.vegalite_to_vega(drawn_spec(spec), vl_version=VL_VERSION))
 
 
+# On paper the chart is there; links and a folded table are not.
+PRINT = "<style>@media print{.chart-downloads,.chart-table{display:none}}</style>\n"
 SHARED = "@wide"  # a phone layout's dataset that the page takes from the desktop layout
 
 
@@ -256,7 +258,7 @@ def offline_renderer(
         # vega-embed sets its own role on the element it draws into: that is the inner one
         f'<div id="{div_id}" class="altair-offline" role="img" aria-label="{alt_text}"'
         f'{described}><div id="{div_id}-view">{placeholder}</div></div>\n'
-        + (_downloads(meta, div_id) + "\n" + _table(meta, div_id) + "\n" if meta else "")
+        + (_downloads(meta, div_id) + "\n" + _table(meta, div_id) + "\n" + PRINT if meta else "")
         + f"<script>{script}</script>"
     )
     png = static_png(spec)
