@@ -24,7 +24,6 @@ from haiti_report.report.charts.style import (
     Drawn,
     Layout,
     Table,
-    day_text,
     empty_panel,
     finish,
     footer,
@@ -426,6 +425,5 @@ __all__ = [
     "TWO_STORIES",
     "by_department",
     "by_round",
-    "day_text",
     "two_stories",
 ]
