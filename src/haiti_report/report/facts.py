@@ -91,6 +91,7 @@ class Figure:
     figure_id: str | None
     source_id: str | None
     outlet: str | None = None
+    high: float | int | None = None  # the upper end of a range ("$515m–$600m")
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ def _figure(row: dict | None, p: Processed, value: str = "value") -> Figure | No
         row.get("figure_id"),
         row.get("source_id"),
         p.outlet(row.get("source_id")),
+        row.get("high") if row.get("qualifier") == "range" else None,
     )
 
 

@@ -118,7 +118,7 @@ def figure(f: Mapping[str, Any] | None, unit: str = "people") -> str:
     """A reported Figure (facts.Figure as a dict) in house style."""
     if f is None:
         return "unknown"
-    return reported(f["value"], f["qualifier"], unit=unit)
+    return reported(f["value"], f["qualifier"], high=f.get("high"), unit=unit)
 
 
 def money(f: Mapping[str, Any] | None, currency: str = "usd") -> str:
