@@ -77,8 +77,16 @@ def resolve_as_of(as_of: str, raw_dir: str | Path) -> str:
     return newest_as_of(root)
 
 
-def parse_as_of(value: Any, *, where: str, root: Path, today: dt.date | None = None) -> str:
-    """Validate an as-of date given by a user; return it as an ISO string."""
+def parse_as_of(
+    value: Any,
+    *,
+    where: str,
+    root: Path,
+    today: dt.date | None = None,
+    dates: list[dt.date] | None = None,
+) -> str:
+    """Validate an as-of date given by a user; return it as an ISO string. ``dates`` are the
+    registry's publication dates, when the caller has read them already."""
     today = today or dt.date.today()
     if isinstance(value, dt.datetime):
         raise InputError(where, "as_of must be a date without a time", found=str(value))
@@ -107,7 +115,7 @@ def parse_as_of(value: Any, *, where: str, root: Path, today: dt.date | None = N
         raise InputError(
             where, f"as_of is in the future (today is {today.isoformat()})", found=day.isoformat()
         )
-    first = min(_publication_dates(root, today))
+    first = min(dates or _publication_dates(root, today))
     if day < first:
         raise InputError(
             where,
@@ -219,6 +227,7 @@ def load_params(
     today: dt.date | None = None,
 ) -> Params:
     """Read params.yaml, apply command-line overrides and validate everything."""
+    from haiti_report.raw.decisions import decisions_path, read_decisions
     from haiti_report.raw.plausible import check_raw_dates
 
     today = today or dt.date.today()
@@ -232,15 +241,18 @@ def load_params(
             f"unknown parameter(s): {', '.join(map(str, unknown))}",
             f"Known parameters: {', '.join(KNOWN)}",
         )
-    _publication_dates(root, today)  # the registry first: its own mistakes come first
-    check_raw_dates(root / "data" / "raw", today)
+    raw_dir = root / "data" / "raw"
+    dates = _publication_dates(root, today)  # the registry first: its own mistakes come first
+    check_raw_dates(raw_dir, today)
+    if decisions_path(raw_dir).exists() or decisions_path(raw_dir).is_symlink():
+        read_decisions(decisions_path(raw_dir))  # contradictions need no cleaning code
     where_as_of = "command line (AS_OF)" if as_of is not None else str(params_file)
     value = as_of if as_of is not None else raw.get("as_of")
     given = value is not None and value != ""
     resolved = (
-        parse_as_of(value, where=where_as_of, root=root, today=today)
+        parse_as_of(value, where=where_as_of, root=root, today=today, dates=dates)
         if given
-        else newest_as_of(root, today)
+        else max(dates).isoformat()
     )
     where_dtm = "command line (DTM_FILES)" if dtm_files is not None else str(params_file)
     files = parse_dtm_files(
