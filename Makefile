@@ -54,8 +54,8 @@ lab: $(VENV)/.synced-report $(LAB_VENV)/.synced ## Start JupyterLab on 127.0.0.1
 	  --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 diff: $(VENV)/.synced-report ## What changed between two builds: make diff OLD=reports/2024-09-21 [NEW=reports/latest]
-	@test -n "$(OLD)" || { echo "usage: make diff OLD=reports/<label> [NEW=reports/latest]" >&2; exit 2; }
-	@$(VENV)/bin/python -m haiti_report.build.changes "$(OLD)" "$(or $(NEW),reports/latest)"
+	@test -n "$$HAITI_REPORT_DIFF_OLD" || { echo "usage: make diff OLD=reports/<label> [NEW=reports/latest]" >&2; exit 2; }
+	@$(VENV)/bin/python -m haiti_report.build.changes "$$HAITI_REPORT_DIFF_OLD" "$$HAITI_REPORT_DIFF_NEW"
 
 bench: $(VENV)/.synced-test ## Measure build and reader speed (writes benchmarks/results.json)
 	@$(VENV)/bin/python benchmarks/run.py

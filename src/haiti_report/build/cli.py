@@ -122,11 +122,11 @@ def check_kernel() -> None:
         ) from None
     python = spec.argv[0] if spec.argv else ""
     if os.path.abspath(python) != os.path.abspath(sys.executable):
-        state = "which does not exist" if not Path(python).exists() else "not this project's"
+        state = "which does not exist" if not Path(python).exists() else "another Python"
         raise BuildError(
             f"the Jupyter kernel '{KERNEL_NAME}' found first ({spec.resource_dir}) runs "
-            f"{python}, {state} ({sys.executable}). Delete that folder; make report "
-            "re-creates the kernel"
+            f"{python}, {state}. Delete that folder; the build makes the kernel for "
+            f"{sys.executable} itself"
         )
 
 
@@ -337,7 +337,7 @@ def describe_failure(exc: BaseException, root: Path, log: Log) -> tuple[int, str
             return 1, f"error: the disk is full ({where}). Free some space and build again"
         return (2 if exc.input_error else 1), f"error: {_one_line(str(exc), root)}"
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        target = f" writing {_one_line(exc.filename, root)}" if exc.filename else ""
+        target = f", writing {_one_line(exc.filename, root)}" if exc.filename else ""
         return 1, f"error: the disk is full ({where}{target}). Free some space and build again"
     if isinstance(exc, subprocess.TimeoutExpired):
         program = Path(str(exc.cmd[0] if isinstance(exc.cmd, list | tuple) else exc.cmd)).name
@@ -358,7 +358,13 @@ def describe_failure(exc: BaseException, root: Path, log: Log) -> tuple[int, str
     if isinstance(exc, OSError):
         target = f": {_one_line(exc.filename, root)}" if exc.filename else ""
         return 1, f"error: {exc.strerror or name}{target} ({where})"
-    first = _one_line(str(exc).splitlines()[0] if str(exc).strip() else "", root)
+    first = _one_line(str(exc).splitlines()[0] if str(exc).strip() else "", root).rstrip(":")
+    if log.phase == "rendering the report":
+        return 1, (
+            f"error: rendering failed: {first or name}. Check that the renderer works on its "
+            "own (chromium --headless --print-to-pdf=x.pdf about:blank), or set "
+            "HAITI_REPORT_CHROMIUM to another browser"
+        )
     return 1, (
         f"error: {name}{': ' + first if first else ''} ({where}). This is a bug in the build, "
         f"not in your data: run again with {ENV_DEBUG}=1 for the traceback and report it"
@@ -385,12 +391,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _from_environment(args: argparse.Namespace) -> tuple[str | None, list[str] | None, bool]:
+def _from_environment(
+    args: argparse.Namespace, root: Path
+) -> tuple[str | None, list[str] | None, bool]:
     """Options win over make's environment variables; an empty variable means not given."""
     as_of = args.as_of if args.as_of is not None else os.environ.get(ENV_AS_OF)
     dtm_files = args.dtm_files
     if dtm_files is None and os.environ.get(ENV_DTM_FILES, "").strip():
-        dtm_files = split_dtm_files(os.environ[ENV_DTM_FILES])
+        dtm_files = split_dtm_files(os.environ[ENV_DTM_FILES], root)
     force = args.force or os.environ.get(ENV_FORCE, "").strip().lower() not in (
         "",
         "0",
@@ -401,7 +409,7 @@ def _from_environment(args: argparse.Namespace) -> tuple[str | None, list[str] |
 
 
 def _run(args: argparse.Namespace, root: Path, log: Log) -> int:
-    as_of, dtm_files, force = _from_environment(args)
+    as_of, dtm_files, force = _from_environment(args, root)
     params = load_params(root, as_of=as_of, dtm_files=dtm_files)
     label = args.label or (params.as_of if params.as_of_given else "latest")
     if not _LABEL.match(label):

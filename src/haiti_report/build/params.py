@@ -126,13 +126,16 @@ def parse_as_of(
     return day.isoformat()
 
 
-def split_dtm_files(value: str) -> list[str]:
+def split_dtm_files(value: str, root: Path | None = None) -> list[str]:
     """DTM_FILES as typed on the make command line: one path, or several separated by spaces
-    (quote a path that has spaces, as in a shell: "my file.json" b.csv). Never run by a shell:
-    the value only reaches Python through the environment."""
+    (quote a path that has spaces, as in a shell: "my file.json" b.csv). A value that is the
+    path of an existing file (under ``root``) is that one file, whatever its spaces and quotes.
+    Never run by a shell: the value only reaches Python through the environment."""
     value = value.strip()
     if not value:
         return []
+    if root is not None and (root / value).is_file():
+        return [value]
     try:
         return shlex.split(value)
     except ValueError:  # an unbalanced quote: O'Brien.json is one path
@@ -212,7 +215,10 @@ def _check_yaml_events(path: Path, events: Any) -> None:
             depth += 1
             if depth > MAX_PARAMS_DEPTH:
                 raise InputError(
-                    path, f"is nested more than {MAX_PARAMS_DEPTH} levels deep", row=line
+                    path,
+                    f"is nested more than {MAX_PARAMS_DEPTH} levels deep",
+                    "Parameters are a date (as_of) and a list of paths (dtm_files)",
+                    row=line,
                 )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1

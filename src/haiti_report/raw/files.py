@@ -132,8 +132,8 @@ def decode_text(path: Path, data: bytes) -> str:
             raise InputError(
                 path,
                 f"this file is {name}",
-                "Save it as UTF-8 (in Excel: Save As > 'CSV UTF-8 (Comma delimited)'; in "
-                "LibreOffice: Character set 'Unicode (UTF-8)')",
+                "Save it as UTF-8 (in Excel: Save As > 'CSV UTF-8'; in LibreOffice or a "
+                "text editor: character set or encoding 'UTF-8')",
             )
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
@@ -201,8 +201,7 @@ def read_raw_csv(
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise InputError(path, "file is empty", f"It needs a header line: {expected}")
     text = decode_text(path, data)
-    header, rows, lines = _parse(path, text)
-    _check_header(path, header, columns if columns is not None else header)
+    header, rows, lines = _parse(path, text, columns)
     if not rows:
         raise InputError(path, "file has a header but no rows")
     frame = pl.DataFrame(
@@ -225,8 +224,11 @@ def read_raw_csv(
     )
 
 
-def _parse(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header, rows and each row's first line; every cell checked by :func:`check_cell`."""
+def _parse(
+    path: Path, text: str, columns: Sequence[str] | None
+) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header (checked first: a wrong header explains wrong rows), rows and each row's first
+    line; every cell checked by :func:`check_cell`."""
     # The default limit (128 KB) would fail with a bare csv.Error; cells are checked below.
     csv.field_size_limit(max(csv.field_size_limit(), MAX_RAW_BYTES))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -236,6 +238,7 @@ def _parse(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]
         raise InputError(path, f"header line is not valid CSV: {exc}", row=1) from None
     for name in header:
         check_cell(path, name, 1, None)
+    _check_header(path, header, columns if columns is not None else header)
     rows: list[list[str]] = []
     lines: list[int] = []
     start = 2
