@@ -211,7 +211,7 @@ def failing_chromium(root: Path) -> list[str]:
     script = root / "fake-chromium"
     script.write_text("#!/bin/sh\necho 'crashed' >&2\nexit 1\n")
     script.chmod(0o755)
-    return []
+    return ["--force"]  # else the unchanged report is reused and nothing is printed
 
 
 def obrien_dtm_file(root: Path) -> list[str]:
@@ -284,6 +284,7 @@ def killed_kernel(root: Path) -> Outcome:
             if ppid == proc.pid and b"ipykernel_launcher" in cmdline:
                 kernels.append(int(status.parent.name))
     assert kernels, "no kernel found"
+    time.sleep(3.0)  # let it start running cells
     for pid in kernels:
         os.kill(pid, signal.SIGKILL)
     return _finish(proc, seen)

@@ -406,14 +406,16 @@ def documented() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    # python tests/bad_inputs.py [--fast]: --fast re-runs only the cases decided before any
-    # notebook (seconds) and keeps the documented messages of the full-build ones.
+    # python tests/bad_inputs.py [--fast] [-k TEXT]: --fast re-runs only the cases decided
+    # before any notebook (seconds) and keeps the documented messages of the full-build ones;
+    # -k re-runs only the cases whose name contains TEXT.
     import tempfile
 
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import copy_project  # noqa: E402
 
     fast = "--fast" in sys.argv[1:]
+    only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
     known = documented() if DOCS.exists() else {}
     messages = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -421,7 +423,7 @@ if __name__ == "__main__":
         for index, case in enumerate(CASES):
             if case.builds:
                 continue
-            if fast and case.stage == BUILD:
+            if (fast and case.stage == BUILD) or (only and only not in case.name):
                 messages[case.name] = _uncell(known.get(case.name, "(not run yet)"))
                 continue
             root = Path(tmp) / str(index)

@@ -160,6 +160,9 @@ def test_dtm_paths_with_spaces_and_quotes_work(root):
         (root / name).write_text("{}", encoding="utf-8")
     params = load_params(root, dtm_files=split_dtm_files("O'Brien.json"), today=TODAY)
     assert params.dtm_files == ("O'Brien.json",)
+    (root / "O'Brien's round 2.json").write_text("{}", encoding="utf-8")
+    typed = "O'Brien's round 2.json"  # balanced quotes, spaces: an existing file is one path
+    assert split_dtm_files(typed, root) == [typed]
     typed = '"my file.json" \'"quoted".csv\''
     params = load_params(root, dtm_files=split_dtm_files(typed), today=TODAY)
     assert params.dtm_files == ("my file.json", '"quoted".csv')

@@ -346,7 +346,7 @@ def describe_failure(exc: BaseException, root: Path, log: Log) -> tuple[int, str
             "build again; if it keeps happening, check that the program works on its own"
         )
     name = type(exc).__name__
-    if name == "DeadKernelError":
+    if name == "DeadKernelError" or "Kernel died" in str(exc):
         return 1, (
             f"error: the notebook's Python kernel died ({where}): it was killed or ran out of "
             "memory. Run the build again"
