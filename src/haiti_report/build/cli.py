@@ -28,6 +28,7 @@ import argparse
 import datetime as dt
 import errno
 import json
+import logging
 import os
 import re
 import shutil
@@ -428,11 +429,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = (args.root or default_root()).resolve()
     log = Log()
+    debug = os.environ.get(ENV_DEBUG) == "1"
+    if not debug:  # libraries' log lines (nbclient: "Kernel died ...") would be a second line
+        logging.disable(logging.CRITICAL)
     with Interrupts() as interrupts:
         try:
             return _run(args, root, log)
         except (Exception, KeyboardInterrupt) as exc:
-            if os.environ.get(ENV_DEBUG) == "1":
+            if debug:
                 raise
             if isinstance(exc, KeyboardInterrupt) or interrupts.signum is not None:
                 interrupts.report()
@@ -440,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             code, line = describe_failure(exc, root, log)
             print(line, file=sys.stderr, flush=True)
             return code
+        finally:
+            logging.disable(logging.NOTSET)
 
 
 if __name__ == "__main__":
