@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_FOUND_CHARS = 120  # how much of an offending value a message quotes
+MAX_FOUND_CHARS = 500  # how much of an offending value a message quotes (a line stays readable)
 
 # C0 and C1 controls (ESC starts ANSI sequences; CR and backspace overwrite what was printed),
 # DEL, and the invisible Unicode characters that reorder or hide text.

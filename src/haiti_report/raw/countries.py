@@ -97,7 +97,8 @@ class CountryNames:
         """Load and check the alias table (through the one raw reader, so it is read as every
         raw file is); every problem is an InputError with its line."""
         path = Path(path)
-        return cls(_read_aliases(read_raw_csv(path, ALIAS_COLUMNS), path), path)
+        frame = read_raw_csv(path, ALIAS_COLUMNS, allow_empty=True)
+        return cls(_read_aliases(frame, path), path)
 
     def to_iso3(
         self,

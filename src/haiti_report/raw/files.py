@@ -189,12 +189,14 @@ def read_raw_csv(
     *,
     required: Sequence[str] = (),
     max_bytes: int = MAX_RAW_BYTES,
+    allow_empty: bool = False,
 ) -> pl.DataFrame:
     """Read ``path`` as text columns plus ``line``; check layout, text and required cells.
 
     ``columns`` is the exact header expected (order free), or None to take the file's own
     header (still checked: named, unique); ``required`` lists columns that may not be empty in
-    any row. Cells are stripped; empty cells are null."""
+    any row; ``allow_empty`` accepts a header without rows (a table that may be empty, such
+    as the country aliases). Cells are stripped; empty cells are null."""
     path = Path(path)
     data = read_regular_file(path, max_bytes)
     expected = ",".join(columns) if columns is not None else "the column names"
@@ -202,7 +204,7 @@ def read_raw_csv(
         raise InputError(path, "file is empty", f"It needs a header line: {expected}")
     text = decode_text(path, data)
     header, rows, lines = _parse(path, text, columns)
-    if not rows:
+    if not rows and not allow_empty:
         raise InputError(path, "file has a header but no rows")
     frame = pl.DataFrame(
         {name: [r[i].strip() for r in rows] for i, name in enumerate(header)},
