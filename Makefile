@@ -34,7 +34,7 @@ export HAITI_REPORT_DIFF_OLD := $(OLD)
 export HAITI_REPORT_DIFF_NEW := $(or $(NEW),reports/latest)
 export HAITI_REPORT_LAB_PORT := $(LAB_PORT)
 # pytest splits PYTEST_ADDOPTS itself (shell-like quoting, but no shell runs it).
-export PYTEST_ADDOPTS := $(PYTEST_ARGS)
+export PYTEST_ADDOPTS := $(strip $(value PYTEST_ADDOPTS) $(PYTEST_ARGS))
 
 .DEFAULT_GOAL := help
 .PHONY: help report test lab bench clean diff lock
