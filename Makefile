@@ -36,8 +36,14 @@ export HAITI_REPORT_LAB_PORT := $(LAB_PORT)
 # pytest splits PYTEST_ADDOPTS itself (shell-like quoting, but no shell runs it).
 export PYTEST_ADDOPTS := $(strip $(value PYTEST_ADDOPTS) $(PYTEST_ARGS))
 
+# `make update` reads its settings from the environment (never pasted into a shell): values
+# given on the command line are passed on as typed, even ones containing $(...) or quotes.
+UPDATE_VARS := SOURCE DTM_API_URL DTM_API_KEY HDX_URL UPDATE_SUMMARY_FILE
+$(foreach v,$(UPDATE_VARS),$(if $(filter command line environment,$(origin $(v))),$(eval override $(v) := $$(value $(v)))))
+export $(UPDATE_VARS)
+
 .DEFAULT_GOAL := help
-.PHONY: help report test lab bench clean diff lock
+.PHONY: help report test lab bench clean diff lock update
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,6 +51,9 @@ help: ## List the targets
 
 report: $(VENV)/.synced-report ## Build reports/latest (AS_OF=YYYY-MM-DD builds reports/YYYY-MM-DD)
 	@$(VENV)/bin/python -m haiti_report.build
+
+update: $(VENV)/.synced-update ## Fetch IOM's newest Haiti figures into data/raw (DTM_API_KEY=..., or SOURCE=hdx); prints what changed
+	@$(VENV)/bin/python -m haiti_report.update
 
 test: $(VENV)/.synced-test $(LAB_VENV)/.synced ## Run the test suite (browser tests need Debian chromium)
 	@$(VENV)/bin/python -m pytest
@@ -81,6 +90,10 @@ $(VENV)/.synced-report: uv.lock pyproject.toml | $(UV)
 
 $(VENV)/.synced-test: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --inexact --quiet --group test
+	@touch $@ $(VENV)/.synced-report $(VENV)/.synced-update
+
+$(VENV)/.synced-update: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --inexact --quiet --group update
 	@touch $@ $(VENV)/.synced-report
 
 # JupyterLab lives in its own environment: installed beside the report's packages it would slow

@@ -3,6 +3,8 @@
 Measured side by side in one run, each a median of several runs with min and max:
 
 * the floor: a bare kernel start plus the imports each notebook needs, and the renderer alone;
+* the two renderers side by side on the same executed notebook (Quarto + Typst when quarto is
+  on PATH, nbconvert + Chromium): time, report.html size, report.pdf pages;
 * a cold build (environment ready, no previous build), total and per step, and its ratio to the
   floor (goal <= 1.5x);
 * a no-op build (goal <= 1 s);
@@ -90,15 +92,62 @@ def manifest(root: Path) -> dict:
     return json.loads((root / "reports/latest/manifest.json").read_text())
 
 
-def render_alone(executed: Path, out: Path) -> float:
-    """The renderer alone, in a fresh process (as the build pays for it)."""
+RENDERERS = ("quarto", "nbconvert")
+
+
+def render_alone(executed: Path, out: Path, renderer: str | None = None) -> float:
+    """The renderer alone, in a fresh process (as the build pays for it); ``renderer`` picks
+    the route (default: the one the build uses)."""
     code = (
         "import sys; from pathlib import Path; from haiti_report.build.render import render; "
         "render(Path(sys.argv[1]), Path(sys.argv[2]))"
     )
+    env = dict(os.environ)
+    if renderer is not None:
+        env["HAITI_REPORT_NO_QUARTO"] = "1" if renderer == "nbconvert" else "0"
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(executed), str(out)], check=True)
+    subprocess.run([sys.executable, "-c", code, str(executed), str(out)], check=True, env=env)
     return time.perf_counter() - began
+
+
+def pdf_pages(pdf: Path) -> int | None:
+    if not pdf.exists() or not shutil.which("pdfinfo"):
+        return None
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return int(next(ln.split()[-1] for ln in info.stdout.splitlines() if ln.startswith("Pages:")))
+
+
+def render_routes(executed: Path, facts: Path, work: Path, repeat: int) -> dict:
+    """Each renderer on the same executed notebook: seconds, report.html bytes, PDF pages."""
+    routes = {}
+    for name in RENDERERS:
+        if name == "quarto" and shutil.which("quarto") is None:
+            continue
+        out = work / f"render-{name}"
+        out.mkdir()
+        shutil.copy2(facts, out / "facts.json")  # the title and date come from it
+        times = [render_alone(executed, out, name) for _ in range(repeat)]
+        routes[name] = {
+            "seconds": stats(times),
+            "html_bytes": (out / "report.html").stat().st_size,
+            "pdf_pages": pdf_pages(out / "report.pdf"),
+            "version": renderer_version(name),
+        }
+    return routes
+
+
+def renderer_version(name: str) -> str:
+    if name == "quarto":
+        out = subprocess.run(["quarto", "--version"], capture_output=True, text=True)
+        return f"Quarto {out.stdout.strip()} + Typst"
+    import nbconvert
+
+    from haiti_report.build.render import find_chromium
+
+    chromium = find_chromium()
+    return f"nbconvert {nbconvert.__version__}" + (
+        " + " + Path(chromium).name if chromium else " (no PDF: no Chromium)"
+    )
 
 
 def main() -> int:
@@ -115,6 +164,9 @@ def main() -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            # Other work on the machine slows every figure: the 1-minute load average, before
+            # and after the run, says how busy it was.
+            "load_average_before": round(os.getloadavg()[0], 2),
         },
         "measured_at": time.strftime("%Y-%m-%d"),
     }
@@ -144,8 +196,12 @@ def main() -> int:
         executed = root / "reports/latest/notebooks/20_report.ipynb"
         render_out = work / "render-only"
         render_out.mkdir()
+        shutil.copy2(root / "reports/latest/facts.json", render_out / "facts.json")
         render_times = [render_alone(executed, render_out) for _ in range(args.repeat)]
         floor_render = stats(render_times)
+        results["render_routes"] = render_routes(
+            executed, root / "reports/latest/facts.json", work, args.repeat
+        )
         # The build runs the two cleaning notebooks side by side, so its floor is the slower
         # of the two, then the report notebook, then the renderer.
         floor_total = (
@@ -162,6 +218,7 @@ def main() -> int:
             "total": stats(cold),
             "steps": {k: stats([s[k] for s in steps]) for k in steps[0]},
             "ratio_to_floor": round(statistics.median(cold) / floor_total, 2),
+            "renderer": manifest(root)["renderer"],
             "goal_ratio": 1.5,
         }
         results["noop_build"] = {**stats(noop), "goal_seconds": 1.0}
@@ -193,6 +250,7 @@ def main() -> int:
             results["dtm_reader"] = json.loads(out.read_text())
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    results["machine"]["load_average_after"] = round(os.getloadavg()[0], 2)
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print_table(results)
     update_readme(results)
@@ -222,7 +280,11 @@ def markdown_table(r: dict) -> str:
             "",
         ),
         ("floor: kernel start + imports, report", s(fl["kernel_and_imports"]["report"]), ""),
-        ("floor: renderer alone (HTML + PDF)", s(fl["render"]), ""),
+        (
+            "floor: renderer alone (HTML + PDF)",
+            s(fl["render"]),
+            f"the build's renderer: {cb['renderer']}" if "renderer" in cb else "",
+        ),
         ("floor: total (cleaning notebooks side by side)", f"{fl['total_seconds']:.2f} s", ""),
         ("cold `make report` (environment ready)", s(cb["total"]), ""),
         (
@@ -242,6 +304,17 @@ def markdown_table(r: dict) -> str:
             f"goal ≤ 2.5 MB: {verdict(rp['html_bytes'] <= rp['goal_bytes'])}",
         ),
     ]
+    routes = r.get("render_routes", {})
+    for route in (routes[name] for name in RENDERERS if name in routes):  # results.json sorts
+        pages = route["pdf_pages"]
+        rows.append(
+            (
+                f"render route: {route['version']}",
+                s(route["seconds"]),
+                f"report.html {route['html_bytes'] / 1e6:.2f} MB, "
+                + (f"report.pdf {pages} pages" if pages else "no report.pdf"),
+            )
+        )
     if "chart_draw_seconds" in rp:
         d = rp["chart_draw_seconds"]
         rows.append(
@@ -276,7 +349,13 @@ def markdown_table(r: dict) -> str:
     m = r["machine"]
     lines = [
         f"Measured {r['measured_at']} on {m['platform']}, {m['cpus']} CPUs, "
-        f"{m['memory_gb']} GB, Python {m['python']} (median of runs, min–max).",
+        f"{m['memory_gb']} GB, Python {m['python']} (median of runs, min–max)"
+        + (
+            f"; load average {m['load_average_before']:.1f} before and "
+            f"{m['load_average_after']:.1f} after the run."
+            if "load_average_after" in m
+            else "."
+        ),
         "",
         "| what | measured | goal |",
         "|---|---|---|",
@@ -324,6 +403,12 @@ def print_table(r: dict) -> None:
         f"{ch['median']:.2f} s",
         "re-ran: " + ", ".join(ch["notebooks_rerun"]),
     )
+    for name, route in r.get("render_routes", {}).items():
+        row(
+            f"render route: {name}",
+            f"{route['seconds']['median']:.2f} s",
+            f"html {route['html_bytes'] / 1e6:.2f} MB, pdf {route['pdf_pages']} pages",
+        )
     rp = r["report"]
     row("report.html size", f"{rp['html_bytes'] / 1e6:.2f} MB", "goal <= 2.5 MB")
     if "chart_draw_seconds" in rp:

@@ -117,7 +117,7 @@ CASES: list[Case] = [
     Case("sources: column missing", SOURCES, drop_column(SOURCES, "kind"),
          ("sources.csv", "line 1", "'kind' is missing"), stage=CLI),
     Case("sources: column without a name", SOURCES, header_change(SOURCES, ",kind,", ",,"),
-         ("sources.csv", "line 1", "column 6 of the header has no name"), stage=CLI),
+         ("sources.csv", "line 1", "column 7 of the header has no name"), stage=CLI),
     Case("sources: column renamed", SOURCES, header_change(SOURCES, ",url,", ",link,"),
          ("sources.csv", "line 1", "'url' is missing (is 'link' it, renamed?)"), stage=CLI),
     Case("sources: extra column", SOURCES, header_change(SOURCES, ",via", ",via,extra"),

@@ -29,6 +29,12 @@ MARKS = (
 )
 
 
+# For each table: by how many pixels it overflows the window, or hides content to scroll to.
+TABLE_WIDTHS = """() => [...document.querySelectorAll('table')].map(t => Math.max(
+  t.getBoundingClientRect().right - document.documentElement.clientWidth,
+  t.scrollWidth - t.clientWidth))"""
+
+
 @dataclass
 class PageCheck:
     charts: int = 0
@@ -41,6 +47,9 @@ class PageCheck:
     draw_seconds: float = 0.0
     pwned: object = None  # window.__pwned after load: set only if an injected script ran
     selector_counts: dict[str, int] = field(default_factory=dict)
+    # Tables wider than the page or hiding columns behind a scroll bar: (index, px too wide).
+    tables_too_wide: list[tuple[int, int]] = field(default_factory=list)
+    tables: int = 0
 
     def count(self, selector: str) -> int:
         return self.selector_counts[selector]
@@ -84,6 +93,9 @@ def open_report(path: Path, *, screenshot: Path | None = None, wait_ms: int = 15
         for selector in COUNTED_SELECTORS:
             check.selector_counts[selector] = page.locator(selector).count()
         check.html = page.content()
+        widths = page.evaluate(TABLE_WIDTHS)
+        check.tables = len(widths)
+        check.tables_too_wide = [(i, over) for i, over in enumerate(widths) if over > 2]
         if screenshot:
             page.screenshot(path=str(screenshot), full_page=True)
         browser.close()

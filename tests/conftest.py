@@ -69,6 +69,79 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def clean_into(out: Path, as_of: str, raw: Path = ROOT / "data" / "raw") -> Path:
+    """Run the three cleaning steps in-process (as their notebooks do) into ``out``."""
+    import datetime as dt
+
+    from haiti_report.clean import claims, displacement, mss
+
+    day = dt.date.fromisoformat(as_of)
+    mss.run(day, raw, out)
+    displacement.run(day, raw, out)
+    claims.run(day, raw, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def processed(tmp_path_factory: pytest.TempPathFactory):
+    """as_of -> the processed tables of that edition (cleaned once per date per session)."""
+    from haiti_report.report.tables import read_processed
+
+    made: dict[str, object] = {}
+
+    def at(as_of: str):
+        if as_of not in made:
+            made[as_of] = read_processed(clean_into(tmp_path_factory.mktemp("clean"), as_of))
+        return made[as_of]
+
+    return at
+
+
+RENDERERS = ("nbconvert", "quarto")
+STRICT = os.environ.get("HAITI_REPORT_CI_STRICT") == "1"
+
+
+def renderer_env(name: str) -> dict[str, str]:
+    """The environment that makes the build use ``name`` (Quarto is used when on PATH)."""
+    return {"HAITI_REPORT_NO_QUARTO": "1" if name == "nbconvert" else "0"}
+
+
+def require_renderer(name: str) -> None:
+    """Skip a Quarto test without Quarto, except in CI, where a missing Quarto is an error."""
+    if name == "quarto" and shutil.which("quarto") is None:
+        if STRICT:
+            pytest.fail("HAITI_REPORT_CI_STRICT=1 but quarto is not on PATH (.ci/run installs it)")
+        pytest.skip(
+            "Quarto is not on PATH (conda-forge via environment.yml, quarto.org, or "
+            "../shared/tools/quarto/install.sh .tools/quarto); the build uses nbconvert + Chromium"
+        )
+
+
+@pytest.fixture(scope="session", params=RENDERERS)
+def rendered(request: pytest.FixtureRequest, tmp_path_factory) -> Path:
+    """reports/latest of the real build, rendered by each renderer in turn.
+
+    ``built`` used whichever renderer the environment selects; for the other one the build is
+    copied and built again, which reuses every notebook and only renders."""
+    name = request.param
+    require_renderer(name)  # before the build: a skip costs nothing
+    built = request.getfixturevalue("built")
+    root = built
+    if _manifest(built)["renderer"] != name:
+        root = tmp_path_factory.mktemp(f"built-{name}") / "project"
+        shutil.copytree(built, root, symlinks=True)
+        run_build(root, **renderer_env(name))
+    out = root / "reports" / "latest"
+    assert _manifest(root)["renderer"] == name
+    return out
+
+
+def _manifest(root: Path) -> dict:
+    import json
+
+    return json.loads((root / "reports/latest/manifest.json").read_text(encoding="utf-8"))
+
+
 def pytest_collection_modifyitems(config, items):
     """In CI (HAITI_REPORT_CI_STRICT=1) a missing browser or JupyterLab is an error, not a skip."""
     if os.environ.get("HAITI_REPORT_CI_STRICT") == "1" and not CHROMIUM:

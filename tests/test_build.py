@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -285,6 +286,9 @@ def test_a_changed_raw_figure_shows_in_what_changed(project):
     changed = {c["path"] for c in changes["facts"]["changed"]}
     assert "personnel.deployed_total" in changed
     html = (project / "reports/latest/report.html").read_text(encoding="utf-8")
-    section = html.split("What changed since the last build", 1)[1].split("Methodology", 1)[0]
+    # The section between its heading and the next (the table of contents names both too).
+    start = re.search(r"<h2[^>]*>\s*What changed since the last build", html)
+    end = re.search(r"<h2[^>]*>\s*Methodology", html[start.end() :])
+    section = html[start.end() :][: end.start()]
     assert "personnel.deployed_total" in section
     assert f"{before['personnel']['deployed_total']:,}" in section

@@ -20,14 +20,17 @@ from haiti_report.clean.tables import CleaningLog
 from haiti_report.core.errors import InputError
 from haiti_report.raw import decisions as decisions_mod
 from haiti_report.raw import dtm
+from haiti_report.raw.sources import COLUMNS as SOURCE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 SAMPLES = ROOT.parent / "shared" / "haiti_dtm_samples"
 
-# displacement_notes.md section 2: IOM's headline national count per round.
+# displacement_notes.md section 2: IOM's headline national count per round. R1's exact
+# 113,582 reaches us only through an undated article, so the series shows IOM's own dated
+# wording, "more than 113,000" (press release, October 2022).
 HEADLINE = {
-    "R1": 113_582,
+    "R1": 113_000,
     "R2": 155_166,
     "R3": 127_977,
     "R5": 197_999,
@@ -304,7 +307,7 @@ def sample_raw(
     raw = tmp_path / "raw"
     write_csv(
         raw / "sources.csv",
-        ("source_id", "outlet", "title", "url", "published", "kind", "language", "via"),
+        SOURCE_COLUMNS,
         [
             {"url": "https://example.org", "language": "en", **s}
             for s in (SOURCES if sources is None else sources)
@@ -382,8 +385,9 @@ def test_real_series_equals_iom_headline_figures_at_newest_as_of():
         True,
         False,
     )
-    # undated rounds (R1-R3: no date in the fact base) count from the fact-base date
-    assert national.filter(pl.col("round") == "R1")["published"].item() == dt.date(2026, 3, 21)
+    # R1 counts from IOM's press release (October 2022, month precision): never the date the
+    # fact base was compiled
+    assert national.filter(pl.col("round") == "R1")["published"].item() == dt.date(2022, 10, 31)
 
 
 def test_real_as_of_2024_09_21_newest_is_round_7():
@@ -394,8 +398,8 @@ def test_real_as_of_2024_09_21_newest_is_round_7():
     assert head["reference_period_end"] == "2024-05-31"
     assert head["reference_period_start"] == "2024-02-24"
     assert "R8" not in series(tables)  # IOM published round 8 on 2 October 2024
-    # R1-R3 have no publication date in the fact base: they cannot be shown as known then
-    assert head["first"]["round"] == "R5" and head["first"]["idps"] == HEADLINE["R5"]
+    # R1-R3 are dated by IOM's press release (Oct 2022) and the notes (R2 2022, R3 2023)
+    assert head["first"]["round"] == "R1" and head["first"]["qualifier"] == "more_than"
     assert head["coverage_widened"] is True
 
 
@@ -480,21 +484,44 @@ def test_real_api_file_dropped_in_keeps_the_headline_and_logs_round_1(tmp_path):
     path = sample("dtm_api_v3_admin0_HTI.json")
     tables, log = tables_at(real_raw(), "2026-03-21", [path])
     assert series(tables) == HEADLINE  # R1's 24,212 (sites only) must not replace 113,582
-    national = tables.national
-    assert set(national.filter(pl.col("basis").str.starts_with("DTM file"))["round"]) == {
-        "R2",
-        "R3",
-        "R5",
-        "R6",
-        "R7",
-        "R8",
-        "R9",
-        "R10",
-    }
+    # every round the file gives is already known with the same count: none is taken from it
+    assert tables.national.filter(pl.col("basis").str.starts_with("DTM file")).is_empty()
     assert "24,212" in log_rows(log, "contradicts IOM's own figure")["detail"].item()
-    # a file's round counts from its reporting month end, or the round's first publication
-    dates = dict(zip(national["round"], national["published"], strict=True))
-    assert dates["R10"] == dt.date(2025, 6, 30) and dates["R8"] == dt.date(2024, 10, 2)
+    assert log_rows(log, "conflict: DTM file and fact base differ").is_empty()
+
+
+def test_shared_api_samples_leave_dates_figures_and_credits_as_they_were(tmp_path):
+    """Issue 15: with the shared API samples passed as DTM files, the lede's starting point
+    moved from 197,999 to 127,977 (R3 dated by its month-end stamp) and credits were lost."""
+    files = [
+        sample("dtm_api_v3_admin0_HTI.json"),
+        sample("dtm_api_v3_admin1_HTI.json"),
+        sample("hdx_global_iom_dtm_from_api_HTI_rows.csv"),
+    ]
+    cols = ["round", "value", "published", "dated_by", "figure_id", "source_id", "coverage"]
+    plain = tables_at(real_raw(), "2026-03-21")[0]
+    with_files = tables_at(real_raw(), "2026-03-21", files)[0]
+    assert with_files.national.select(cols).equals(plain.national.select(cols))
+    dept_cols = ["round", "pcode", "value", "published", "figure_id", "source_id"]
+    known = with_files.departments.join(plain.departments.select("round", "pcode"), on=keys())
+    assert (
+        known.select(dept_cols)
+        .sort("round", "pcode")
+        .equals(plain.departments.select(dept_cols).sort("round", "pcode"))
+    )
+    # the count IOM had published when the Council authorised the mission (2 October 2023)
+    start = with_files.national.filter(pl.col("published") <= dt.date(2023, 10, 2)).sort(
+        "reference_period_end"
+    )
+    assert start.select("round", "idps", "source_id").row(-1) == (
+        "R5",
+        197_999,
+        "iom-hdx-baseline-metadata",
+    )
+
+
+def keys() -> list[str]:
+    return ["round", "pcode"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -529,21 +556,17 @@ def test_undated_exact_iom_figure_is_dated_by_its_round_and_logged(tmp_path):
     )
 
 
-def test_undated_figure_without_a_dated_sibling_stays_out_of_as_of_runs(tmp_path):
+def test_an_undated_figure_is_never_counted(tmp_path):
+    # Unknown stays unknown: a figure with no date and no dated IOM figure of its round is in
+    # no edition, not even the newest (it may have been published after any as-of date).
     raw = sample_raw(tmp_path)
-    tables, log = tables_at(raw, "2026-03-20")
-    assert "R12" not in series(tables)
-    assert (
-        "N-R12"
-        in log_rows(log, "undated: counts only from the fact-base date")["figure_ids"].item()
-    )
-    # the latest build (as_of = the fact-base date, 2026-03-21) shows everything held
-    r12 = tables_at(raw, "2026-03-21")[0].national.filter(pl.col("round") == "R12")
-    assert r12["value"].item() == 1_500_001
-    assert r12["dated_by"].item() == "fact base date (undated)"
+    for as_of in ("2026-03-20", "2026-03-21"):
+        tables, log = tables_at(raw, as_of)
+        assert "R12" not in series(tables)
+    assert "N-R12" in log_rows(log, "undated: never counted")["figure_ids"].item()
 
 
-def test_partial_date_running_past_the_fact_base_date_ends_there(tmp_path):
+def test_a_partial_date_counts_from_its_last_day(tmp_path):
     rows = [
         *CONTEXT,
         dict(
@@ -558,10 +581,12 @@ def test_partial_date_running_past_the_fact_base_date_ends_there(tmp_path):
             source_id="binuh",
         ),
     ]
-    context = tables_at(sample_raw(tmp_path, context=rows), "2026-03-21")[0].context
-    row = context.filter(pl.col("figure_id") == "C-2025-k")
-    assert row["published"].item() == dt.date(2026, 3, 21)
-    assert row["dated_by"].item().startswith("fact base date")
+    raw = sample_raw(tmp_path, context=rows)
+    early = tables_at(raw, "2026-03-21")[0].context
+    assert early.filter(pl.col("figure_id") == "C-2025-k").is_empty()  # "2026": from 31 Dec
+    late = tables_at(raw, "2026-12-31")[0].context
+    assert late.filter(pl.col("figure_id") == "C-2025-k")["published"].item() == dt.date(
+        2026, 12, 31)
 
 
 def test_department_figures_are_dated_by_their_round(tmp_path):
@@ -614,7 +639,7 @@ def test_decision_naming_an_unknown_displacement_figure_is_an_error(tmp_path):
 def test_coverage_changes_are_flagged(tmp_path):
     national = tables_at(sample_raw(tmp_path), "2026-03-21")[0].national
     flags = dict(zip(national["round"], national["coverage_changed"], strict=True))
-    assert flags == {"R1": False, "R2": True, "R7": True, "R9": False, "R10": False, "R12": False}
+    assert flags == {"R1": False, "R2": True, "R7": True, "R9": False, "R10": False}
 
 
 def test_newest_national_for_the_headline(tmp_path):
@@ -654,7 +679,7 @@ def test_context_projection_and_most_precise_figure(tmp_path):
 R10_STAMP = {"reportingDate": "2025-06-30T00:00:00", "roundNumber": 10}
 
 
-def test_complete_baseline_file_replaces_the_round_and_logs_the_conflict(tmp_path):
+def test_file_differing_from_a_dated_round_is_logged_and_not_used(tmp_path):
     raw = sample_raw(tmp_path)
     path = api_file(
         tmp_path,
@@ -667,53 +692,77 @@ def test_complete_baseline_file_replaces_the_round_and_logs_the_conflict(tmp_pat
     )
     tables, log = tables_at(raw, "2025-07-20", [path])
     r10 = tables.national.filter(pl.col("round") == "R10")
-    assert r10["value"].item() == 1_290_000  # the two BA rows summed; SA never added
-    assert r10["basis"].item() == "DTM file r10_admin0.json"
-    assert r10["coverage"].item() == "all_departments"  # kept from the fact base
-    assert r10["source_id"].item() is None
+    # the fact base's dated exact count keeps its figure, date and credit
+    assert r10.select("value", "figure_id", "source_id", "published").row(0) == (
+        1_287_593,
+        "N-R10",
+        "dtm_report",
+        dt.date(2025, 7, 15),
+    )
     conflict = log_rows(log, "conflict: DTM file and fact base differ")["detail"].item()
-    assert "1,290,000" in conflict and "1,287,593" in conflict
-    assert log_rows(log, "not a baseline assessment")["rows"].item() == 1
-    # the file counts from its reporting month's end (IOM's press figure came earlier)
-    on_day = tables_at(raw, "2025-06-30", [path])[0].national.filter(pl.col("round") == "R10")
-    assert on_day["published"].item() == dt.date(2025, 6, 30)
-    assert on_day["dated_by"].item() == "DTM reporting date (month end)"
-    before = tables_at(raw, "2025-06-29", [path])[0].national
+    assert "1,290,000" in conflict and "1,287,593" in conflict  # the two BA rows summed
+    assert "N-R10 is used" in conflict
+    assert log_rows(log, "not a baseline assessment")["rows"].item() == 1  # SA never added
+
+
+def test_file_gives_the_exact_count_while_only_a_rounded_one_is_known(tmp_path):
+    raw = sample_raw(tmp_path)
+    path = api_file(tmp_path, "r10.json", [{**R10_STAMP, "numPresentIdpInd": 1_290_000}])
+    # 30 June 2025: only IOM's "nearly 1.3 million" is known; the file's exact count counts
+    # from that first publication of the round (11 June), not from its month-end stamp
+    r10 = tables_at(raw, "2025-06-30", [path])[0].national.filter(pl.col("round") == "R10")
+    assert r10.select("value", "basis", "published", "dated_by").row(0) == (
+        1_290_000,
+        "DTM file r10.json",
+        dt.date(2025, 6, 11),
+        "round N-R10-press",
+    )
+    assert r10["coverage"].item() == "all_departments"  # the round's, from the fact base
+    before = tables_at(raw, "2025-06-10", [path])[0].national
     assert before.filter(pl.col("round") == "R10").is_empty()
 
 
-def test_file_round_is_dated_by_the_rounds_first_publication_if_later(tmp_path):
+def test_file_repeating_a_dated_round_keeps_its_date_figure_and_credit(tmp_path):
     raw = sample_raw(tmp_path)
     path = api_file(
         tmp_path,
         "r7.json",
         [{"reportingDate": "2024-05-31T00:00:00", "roundNumber": 7, "numPresentIdpInd": 578_074}],
     )
-    r7 = tables_at(raw, "2026-01-01", [path])[0].national.filter(pl.col("round") == "R7")
-    assert r7["published"].item() == dt.date(2024, 6, 11)
-    assert r7["dated_by"].item() == "round N-R7"
-    assert (
-        tables_at(raw, "2024-06-10", [path])[0].national.filter(pl.col("round") == "R7").is_empty()
+    tables, log = tables_at(raw, "2026-01-01", [path])
+    r7 = tables.national.filter(pl.col("round") == "R7")
+    assert r7.select("figure_id", "source_id", "published", "dated_by").row(0) == (
+        "N-R7",
+        "dtm_report",
+        dt.date(2024, 6, 11),
+        "published",
     )
+    assert log_rows(log, "conflict: DTM file and fact base differ").is_empty()
 
 
 def test_department_only_file_is_used_for_departments_only(tmp_path):
     raw = sample_raw(tmp_path)
     rows = [
         {**R10_STAMP, "admin1Name": name, "admin1Pcode": pcode, "numPresentIdpInd": n}
-        for name, pcode, n in [("Ouest", "HT01", 413_216), ("Centre", "HT06", 150_000)]
+        for name, pcode, n in [
+            ("Ouest", "HT01", 413_216),
+            ("Centre", "HT06", 150_000),
+            ("Sud", "HT07", 185_673),
+        ]
     ]
     path = api_file(tmp_path, "r10_admin1.json", rows)
     tables, log = tables_at(raw, "2025-08-01", [path])
     r10 = tables.national.filter(pl.col("round") == "R10")
     assert (r10["value"].item(), r10["figure_id"].item()) == (1_287_593, "N-R10")
-    deps = tables.departments.filter(pl.col("round") == "R10")
+    deps = tables.departments.filter(pl.col("round") == "R10").sort("pcode")
+    # known departments keep the fact base's figures; the file adds the one it lacks
     assert dict(zip(deps["pcode"], deps["value"].cast(pl.Int64), strict=True)) == {
         "HT01": 413_216,
-        "HT06": 150_000,
+        "HT06": 147_230,
+        "HT07": 185_673,
     }
-    assert set(deps["basis"]) == {"DTM file r10_admin1.json"}
-    assert deps.filter(pl.col("pcode") == "HT06")["department"].item() == "Centre"
+    assert deps["basis"].to_list()[-1] == "DTM file r10_admin1.json"
+    assert deps.filter(pl.col("pcode") == "HT07")["department"].item() == "Sud"
     conflict = log_rows(log, "conflict: DTM file and fact base differ")
     assert conflict.height == 1 and "150,000" in conflict["detail"].item()
 
@@ -762,19 +811,21 @@ def test_file_record_contradicting_iom_wording_is_not_used_at_any_level(tmp_path
 def test_file_round_not_in_the_fact_base_is_added(tmp_path):
     path = api_file(
         tmp_path,
-        "r12.json",
+        "r13.json",
         [
             {
                 "reportingDate": "2026-01-31T00:00:00",
-                "roundNumber": 12,
+                "roundNumber": 13,
                 "numPresentIdpInd": 1_450_000,
             }
         ],
     )
     tables, _ = tables_at(sample_raw(tmp_path), "2026-03-21", [path])
-    r12 = tables.national.filter(pl.col("round") == "R12")
-    assert r12["value"].item() == 1_450_000
-    assert r12["published"].item() == dt.date(2026, 1, 31)
+    r13 = tables.national.filter(pl.col("round") == "R13")
+    assert r13["value"].item() == 1_450_000
+    # a file with no retrieval date: from its reporting month's end, the only date it has
+    assert r13["published"].item() == dt.date(2026, 1, 31)
+    assert r13["source_id"].item() is None
 
 
 def test_dtm_round_names():

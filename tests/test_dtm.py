@@ -373,7 +373,7 @@ def test_api_admin1_record_without_department_is_refused(tmp_path: Path) -> None
         (lambda p: p["result"][1].update(numPresentIdpInd="12,000"), "result[1]: numPresentIdpInd"),
         (lambda p: p["result"][3].update(reportingDate="June 2025"), "result[3]: reportingDate"),
         (lambda p: p.update(totalRecordsCount=7), "totalRecordsCount says 7"),
-        (lambda p: p["result"][0].update(admin0Pcode="DOM"), "mixes countries"),
+        (lambda p: p["result"][0].update(admin0Pcode="DOM"), "result[0] is not Haiti's"),
         (lambda p: p["result"][0].update(admin2Name="Delmas"), "admin2"),
         (lambda p: p.update(result=[], totalRecordsCount=0), "no records"),
     ],
@@ -393,7 +393,7 @@ def test_deeply_nested_json_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_oversize_file_is_refused_before_loading(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(dtm, "MAX_IN_MEMORY_BYTES", 1000)
+    monkeypatch.setattr(dtm.common, "MAX_IN_MEMORY_BYTES", 1000)
     err = raises_input_error(read_dtm_api_json, FIXTURES / "api_admin0_small.json")
     assert "api_admin0_small.json" in str(err) and "MB" in str(err)
     book = write_baseline(tmp_path / "b.xlsx", BASELINE_ROWS * 50)
@@ -511,3 +511,167 @@ def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
 def test_missing_file() -> None:
     err = raises_input_error(read_dtm_file, FIXTURES / "nope.json")
     assert "nope.json" in str(err) and "not found" in str(err)
+
+
+# ------------------------------------------------------------------------------------------
+# Hostile files (issue 17): each ends in one clear line naming the file and the record/line
+# and field, or in the correct figures; never a wrapped sum or a raw polars error
+# ------------------------------------------------------------------------------------------
+
+HAITI_MAX = dtm.common.HAITI_POPULATION_BOUND
+
+
+def test_population_bound_comes_from_iom_share_of_population() -> None:
+    # IOM: round 11's 1,412,199 IDPs are "12% of the population" (12 rounded: >= 11.5%)
+    assert HAITI_MAX == -(-1_412_199 * 1000 // 115) == 12_279_992
+    # every real national figure is well inside it
+    df = read_dtm_api_json(FIXTURES / "api_admin0_small.json")
+    assert df["idps"].max() < HAITI_MAX
+
+
+@pytest.mark.parametrize(
+    "value", [1e30, 9.3e18, 9_300_000_000_000_000_000, HAITI_MAX + 1, float("inf")]
+)
+def test_api_count_beyond_haitis_population_is_refused(tmp_path: Path, value) -> None:
+    payload = api_payload()
+    payload["result"][2]["numPresentIdpInd"] = value
+    err = raises_input_error(
+        read_dtm_api_json, copy_with(tmp_path, "big.json", json.dumps(payload))
+    )
+    assert "big.json" in str(err) and "result[2]" in str(err)
+    assert err.column == "numPresentIdpInd"
+    assert "population" in str(err) or "whole number" in str(err)
+    assert "\n" not in str(err)
+
+
+def test_api_round_adding_up_past_the_population_is_refused_not_wrapped(tmp_path: Path) -> None:
+    payload = api_payload()
+    base = dict(payload["result"][0])
+    # three records each within bounds whose sum is not: refused, never summed
+    payload["result"] = [
+        {**base, "numPresentIdpInd": 5_000_000, "displacementReason": f"Reason {i}"}
+        for i in range(3)
+    ]
+    payload["totalRecordsCount"] = 3
+    err = raises_input_error(
+        read_dtm_api_json, copy_with(tmp_path, "sum.json", json.dumps(payload))
+    )
+    assert "sum.json" in str(err) and "round 2" in str(err) and "15,000,000" in str(err)
+    assert "record result[0]" in str(err) and "population" in str(err)
+
+
+def test_csv_huge_counts_name_line_and_column(tmp_path: Path) -> None:
+    for value in ("1e30", "9.3e18", "9300000000000000000", str(HAITI_MAX + 1)):
+        lines = (FIXTURES / "hdx_global_small.csv").read_text().splitlines()
+        lines[5] = lines[5].replace(",1,400000,", f",1,{value},")
+        path = copy_with(tmp_path, "huge.csv", "\n".join(lines) + "\n")
+        err = raises_input_error(read_hdx_csv, path)
+        assert err.row == 6 and err.found == value, value
+        assert "huge.csv, line 6, column 'numPresentIdpInd (#affected+idps)'" in str(err)
+        assert "Haiti's population" in str(err)
+
+
+def test_xlsx_huge_counts_name_row_and_column(tmp_path: Path) -> None:
+    rows = [list(r) for r in BASELINE_ROWS]
+    rows[0][5] = 1e30
+    err = raises_input_error(read_hdx_baseline_xlsx, write_baseline(tmp_path / "h.xlsx", rows))
+    assert err.row == 4 and "Haiti's population" in str(err)
+    assert "h.xlsx, line 4, column 'Personnes déplacées internes (PDI) (#affected+idps+ind)'" in (
+        str(err)
+    )
+
+
+def test_response_for_another_country_only_is_refused(tmp_path: Path) -> None:
+    payload = api_payload()
+    for rec in payload["result"]:
+        rec.update(admin0Pcode="COD", admin0Name="Democratic Republic of the Congo")
+    err = raises_input_error(
+        read_dtm_api_json, copy_with(tmp_path, "cod.json", json.dumps(payload))
+    )
+    assert "cod.json" in str(err) and "result[0] is not Haiti's" in str(err)
+    assert err.column == "admin0Pcode" and err.found == "'COD'"
+    # a record with no country at all is not taken for Haiti's either
+    payload = api_payload()
+    del payload["result"][3]["admin0Pcode"]
+    err = raises_input_error(read_dtm_api_json, copy_with(tmp_path, "no.json", json.dumps(payload)))
+    assert "result[3] is not Haiti's" in str(err)
+
+
+def test_workbook_rows_for_another_country_are_refused(tmp_path: Path) -> None:
+    rows = [list(r) for r in BASELINE_ROWS]
+    rows[2][1] = "DOM"  # Excel row 6
+    err = raises_input_error(read_hdx_baseline_xlsx, write_baseline(tmp_path / "d.xlsx", rows))
+    assert err.row == 6 and err.found == "DOM" and "another country" in str(err)
+
+
+def test_duplicated_hdx_rows_are_removed_and_counted(tmp_path: Path) -> None:
+    path = sample("hdx_global_iom_dtm_from_api_HTI_rows.csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header, tags, data = lines[0], lines[1], lines[2:]
+    copies = 60  # the whole file pasted 60 times: a naive sum gives ~60x every round
+    repeated = copy_with(tmp_path, "rep.csv", "\n".join([header, tags, *data * copies]) + "\n")
+    original = read_hdx_csv(path)
+    got = read_hdx_csv(repeated)
+    assert got.drop("source_file", "duplicates_removed").equals(
+        original.drop("source_file", "duplicates_removed")
+    )
+    assert original["duplicates_removed"].sum() == 0
+    admin_rows = sum(1 for line in data if line.split(",")[8] in ("0", "1"))
+    assert got["duplicates_removed"].sum() == admin_rows * (copies - 1)
+    r10 = got.filter(operation=CWM, admin_level=0, round="10", assessment_type="BA")
+    assert r10["idps"].item() == 1_287_593
+
+
+def test_conflicting_repeated_record_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    lines = (FIXTURES / "hdx_global_small.csv").read_text().splitlines()
+    again = lines[5].replace(",1,400000,", ",1,400001,")
+    path = copy_with(tmp_path, "twice.csv", "\n".join([*lines, again]) + "\n")
+    err = raises_input_error(read_hdx_csv, path)
+    assert "twice.csv" in str(err) and "line 6 and line" in str(err)
+    assert "400,000 and 400,001" in str(err)
+
+
+def test_repeated_api_record_is_dropped_and_counted(tmp_path: Path) -> None:
+    payload = api_payload()
+    payload["result"].append(dict(payload["result"][0]))
+    payload["totalRecordsCount"] += 1
+    df = read_dtm_api_json(copy_with(tmp_path, "rep.json", json.dumps(payload)))
+    assert figures(df) == figures(read_dtm_api_json(FIXTURES / "api_admin0_small.json"))
+    assert df.filter(round="2", assessment_type="BA")["duplicates_removed"].item() == 1
+
+
+def zip_bomb(path: Path, inflated: int) -> Path:
+    """A tiny .xlsx-looking archive whose one sheet inflates to ``inflated`` bytes of zeros."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            block = bytes(1 << 20)
+            for _ in range(inflated >> 20):
+                sheet.write(block)
+    return path
+
+
+def test_xlsx_zip_bomb_is_refused_before_it_is_inflated(tmp_path: Path, monkeypatch) -> None:
+    import resource
+    import time
+
+    monkeypatch.setattr(dtm.common, "MAX_XLSX_UNCOMPRESSED_BYTES", 8 << 20)
+    bomb = zip_bomb(tmp_path / "bomb.xlsx", 64 << 20)
+    assert bomb.stat().st_size < 200_000  # 64 MB of XML in well under 0.2 MB
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    for reader in (read_hdx_baseline_xlsx, read_dtm_file):
+        err = raises_input_error(reader, bomb)
+        assert "bomb.xlsx" in str(err) and "inflates to more than 8 MB" in str(err)
+    assert time.perf_counter() - start < 2
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
+    assert grown_kb < 64 << 10  # far less than the 64 MB it would inflate to
+
+
+def test_real_sized_workbook_passes_the_inflation_check(tmp_path: Path) -> None:
+    book = write_baseline(tmp_path / "ok.xlsx", BASELINE_ROWS * 500)  # 2,000 rows
+    national = read_hdx_baseline_xlsx(book).filter(admin_level=0)
+    assert national.select("idps", "rows_summed").row(0) == (18_775 * 500, 1500)

@@ -1,112 +1,86 @@
-"""facts.json: built from the processed tables, valid against the published schema, stable."""
+"""facts.json: typed facts from the processed tables, valid against the published schema,
+and the one source of every number the text shows."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import jsonschema
-import polars as pl
 import pytest
-from test_charts import (
-    departments_frame,
-    idps_frame,
-    mandates_frame,
-    money_frame,
-    pvd_frame,
-    timeline_frame,
-)
 
-from haiti_report.report import facts
+from haiti_report.report import facts, text
+
+EDITIONS = ("2024-09-21", "2025-02-28", "2025-10-02", "2026-03-21")
+SECTIONS = ("title", "lede", "pledges", "deployments", "money", "displacement", "context",
+            "claims", "methodology")
 
 
-def processed(**override) -> facts.Processed:
-    figures = pl.DataFrame(
-        {
-            "figure_id": ["A", "B", "C"],
-            "status": ["used", "used", "set_aside"],
-            "source_id": ["ap-2024-06", "ap-2024-06; efe-2025-01", "kbc-x"],
-        }
-    )
-    tables = {
-        "figures": figures,
-        "pvd": pvd_frame(),
-        "timeline": timeline_frame(),
-        "strength": pl.DataFrame(),
-        "mandates": mandates_frame(),
-        "money": money_frame(),
-        "idps": idps_frame(),
-        "departments": departments_frame(),
-        "context": pl.DataFrame({"figure_id": ["X"], "source_id": ["iom-r1"]}),
-    }
-    tables.update(override)
-    return facts.Processed(tables)
+@pytest.mark.parametrize("as_of", EDITIONS)
+def test_facts_are_valid_against_the_schema(processed, as_of):
+    data = facts.build(processed(as_of)).to_json()
+    facts.validate(data)
+    assert data["as_of"] == as_of
+    assert data["personnel"]["deployed_total"] >= 0
 
 
-def test_facts_from_tables_and_valid_against_schema():
-    f = facts.build_facts(processed(), "2025-12-31")
-    facts.validate_facts(f)
-    p = f["personnel"]
-    assert p["pledged_total"] == 2650  # Senegal's low-confidence 350 is listed, not counted
-    assert p["deployed_total"] == 885
-    assert p["deployed_peak"] == {"value": 894, "date": "2025-01-18"}
-    assert p["planned_total"] == 5550 and p["planned"]["kind"] == "ceiling"
-    assert p["countries_pledging"] == 5 and p["countries_sent"] == 2
-    brb = next(c for c in p["countries"] if c["iso3"] == "BRB")
-    assert brb["pledged"] is None and brb["deployed"] == 0
-    assert [c["iso3"] for c in p["countries"]] == sorted(c["iso3"] for c in p["countries"])
-    d = f["displacement"]
-    assert (d["idps"], d["round"], d["reference_date"]) == (1412199, "R11", "2025-06-30")
-    assert d["first"]["idps"] == 113582
-    assert d["at_mission_start"]["round"] == "R5"  # last round before resolution 2699
-    assert f["funding"]["trust_fund_received_usd"] == 68_000_000
-    assert f["funding"]["trust_fund_pledged_date"] == "2024-10-11"
-    # used MSS figures + displacement rows; the set-aside figure's source is not counted
-    assert f["sources_count"] == len(
-        {"ap-2024-06", "efe-2025-01", "iom-r1", "iom-r5", "iom-r8", "iom-r11"}
-    )
-    assert f["mission"]["short"] == "GSF"
-
-
-def test_planning_figure_in_force_before_the_gsf():
-    f = facts.build_facts(processed(), "2024-09-21")
-    assert f["personnel"]["planned_total"] == 2500
-    assert f["mission"]["short"] == "MSS"
-    assert f["personnel"]["deployed_total"] == 885  # pvd is the cleaning's, at its as_of
-
-
-def test_schema_rejects_broken_facts():
-    f = facts.build_facts(processed(), "2025-12-31")
-    f["personnel"]["deployed_total"] = -1
+def test_schema_rejects_broken_facts(processed):
+    data = facts.build(processed("2024-09-21")).to_json()
+    del data["personnel"]["pledged_total"]
     with pytest.raises(jsonschema.ValidationError):
-        facts.validate_facts(f)
-    with pytest.raises(jsonschema.ValidationError):
-        facts.write_facts({"as_of": "2025-12-31"}, "/nonexistent/facts.json")
+        facts.validate(data)
 
 
-def test_written_deterministically(tmp_path):
-    a = facts.write_facts(facts.build_facts(processed(), "2025-12-31"), tmp_path / "a.json")
-    b = facts.write_facts(facts.build_facts(processed(), "2025-12-31"), tmp_path / "b.json")
+def test_written_deterministically(processed, tmp_path):
+    F = facts.build(processed("2024-09-21"))
+    a, b = facts.write(F, tmp_path / "a.json"), facts.write(F, tmp_path / "b.json")
     assert a.read_bytes() == b.read_bytes()
-    text = a.read_text()
-    assert text.endswith("\n") and json.loads(text)["as_of"] == "2025-12-31"
-    assert list(json.loads(text)) == sorted(json.loads(text))
+    assert json.loads(a.read_text())["as_of"] == "2024-09-21"
 
 
-def test_no_displacement_yet_still_valid():
-    empty = idps_frame().clear()
-    f = facts.build_facts(processed(idps=empty), "2022-01-01")
-    facts.validate_facts(f)
-    assert f["displacement"]["round"] is None and f["displacement"]["newest"] is None
+def test_editions_know_only_their_past(processed):
+    before = facts.build(processed("2025-09-21"))
+    assert before.gsf is None and before.mss_history is None  # the GSF did not exist yet
+    assert before.personnel.mission == "MSS"
+    after = facts.build(processed("2026-03-21"))
+    assert after.gsf is not None and after.personnel.mission == "GSF"
 
 
-def test_read_processed_round_trips_csv(tmp_path):
-    from haiti_report.clean.tables import write_csv
+def _numbers(value) -> set[str]:
+    """Every number a facts value could print, in house style and plain."""
+    out: set[str] = set()
+    if isinstance(value, dict):
+        for v in value.values():
+            out |= _numbers(v)
+    elif isinstance(value, list):
+        for v in value:
+            out |= _numbers(v)
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int | float):
+        out |= {f"{value:,.0f}", f"{value:g}", f"{value:,}", f"{value:g}%"}
+        if 0 < value < 1:  # a share, shown as a whole per cent
+            out.add(f"{100 * value:.0f}%")
+        if value >= 1e6:
+            out.add(f"{value / 1e6:.2f}".rstrip("0").rstrip("."))
+    elif isinstance(value, str):
+        out |= set(re.findall(r"\d[\d,.]*", value))
+    return out
 
-    data = tmp_path / "data"
-    write_csv(pvd_frame(), data / "mss" / "pledged_vs_deployed.csv")
-    write_csv(idps_frame(), data / "displacement" / "idps_national.csv")
-    p = facts.read_processed(tmp_path)
-    assert p.pvd.height == pvd_frame().height
-    assert p.pvd.schema["first_arrival"] == pl.Date
-    assert p.idps["idps"].to_list() == idps_frame()["idps"].to_list()
-    assert p.timeline.height == 0  # missing files read as empty tables
+
+NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?%?")
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+DATE = re.compile(rf"\b(\d{{1,2}} )?({MONTHS}) \d{{4}}\b")
+
+
+@pytest.mark.parametrize("as_of", EDITIONS)
+def test_every_number_in_the_text_comes_from_facts(processed, as_of):
+    data = facts.build(processed(as_of)).to_json()
+    known = _numbers(data) | {"10"}  # Haiti has ten departments (a constant of the country)
+    for name in SECTIONS + (("gsf",) if data["gsf"] else ()):
+        shown = text.render(name, f=data)
+        for found in NUMBER.findall(DATE.sub("", shown.replace("\\", ""))):
+            number = found.rstrip(".,")
+            if re.fullmatch(r"(19|20)\d\d", number):  # years of dates come from facts' dates
+                continue
+            assert number in known, f"{name}: {number} is not a value in facts.json"

@@ -17,10 +17,11 @@ from haiti_report.raw.plausible import STORY_MARGIN_YEARS, story_span
 
 TODAY = dt.date(2026, 11, 29)
 SOURCES = (
-    "source_id,outlet,title,url,published,kind,language,via\n"
-    "a,X,,https://x.test/a,2023-07-30,wire,en,\n"
-    "b,Y,,https://x.test/b,2026-03-21,wire,en,\n"
-    "c,Z,,https://x.test/c,2025-10,newspaper,en,\n"
+    "source_id,outlet,title,url,published,kind,language,via,published_basis,replaced_url,"
+    "accessed,sha256,licence,credit\n"
+    "a,X,,https://x.test/a,2023-07-30,wire,en,,url,,,,,\n"
+    "b,Y,,https://x.test/b,2026-03-21,wire,en,,url,,,,,\n"
+    "c,Z,,https://x.test/c,2025-10,newspaper,en,,url,,,,,\n"
 )
 CONTEXT = (
     "figure_id,fact_ref,series,geography,period_start,period_end,published,value_as_written,"

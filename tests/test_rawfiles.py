@@ -18,7 +18,8 @@ from haiti_report.raw.files import (
     read_raw_csv,
     read_regular_file,
 )
-from haiti_report.raw.sources import load_sources, source_line
+from haiti_report.raw.sources import load_sources
+from haiti_report.report.sourcelines import source_line
 
 COLS = ("id", "value", "note")
 TEXT = 'id,value,note\na,1,\nb,2,"multi\nline"\nc,3,x\n'
@@ -177,10 +178,10 @@ def test_quoted_values_in_messages_are_short_and_printable():
 
 
 SOURCES = (
-    "source_id,outlet,title,url,published,kind,language,via\n"
-    "a,KVIA (AP),,https://kvia.com/x,2024-10-11,wire,en,AP\n"
-    "b,IOM DTM,,https://dtm.iom.int/x,2024-06,un,en,\n"
-    "c,Evil,<script>,javascript:alert(1),,newspaper,en,\n"
+    "source_id,outlet,title,url,published,kind,language,via,published_basis,replaced_url,accessed,sha256,licence,credit\n"
+    "a,KVIA (AP),,https://kvia.com/x,2024-10-11,wire,en,AP,url,,,,,\n"
+    "b,IOM DTM,,https://dtm.iom.int/x,2024-06,un,en,,fact_base,,,,,\n"
+    "c,Evil,<script>,javascript:alert(1),,newspaper,en,,,,,,,\n"
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 import re
 import shutil
@@ -37,8 +38,101 @@ class Resources(HTMLParser):
             self.found.append(attrs["href"])
 
 
-def test_report_html_is_self_contained(built):
-    html = (built / "reports/latest/report.html").read_text(encoding="utf-8")
+class Visible(HTMLParser):
+    """The text a reader sees (entities decoded once, scripts and styles left out), the
+    headings, and the text of each paragraph."""
+
+    SKIP = {"script", "style", "title", "head"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.headings: list[tuple[str, str]] = []
+        self.paragraphs: list[str] = []
+        self._skip = 0
+        self._heading: tuple[str, list[str]] | None = None
+        self._para: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self._skip += 1
+        elif re.fullmatch(r"h[1-6]", tag):
+            self._heading = (tag, [])
+        elif tag == "p":
+            self._para = []
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self._skip = max(self._skip - 1, 0)
+        elif self._heading and tag == self._heading[0]:
+            self.headings.append((tag, " ".join("".join(self._heading[1]).split())))
+            self._heading = None
+        elif tag == "p" and self._para is not None:
+            self.paragraphs.append(" ".join("".join(self._para).split()))
+            self._para = None
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        self.parts.append(data)
+        for buffer in (self._heading[1] if self._heading else None, self._para):
+            if buffer is not None:
+                buffer.append(data)
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.parts).split())
+
+
+def visible(out) -> Visible:
+    parser = Visible()
+    parser.feed((out / "report.html").read_text(encoding="utf-8"))
+    return parser
+
+
+# An HTML entity shown as text ("Haiti&#x27;s"), and a number glued to the word after it
+# ("959of") or a word glued to a thousands-formatted number ("the6,078").
+ENTITY = re.compile(r"&(?:#x?[0-9a-fA-F]+|[a-zA-Z]{2,8});")
+GLUED = re.compile(r"\b\d[\d,.]*(?!st\b|nd\b|rd\b|th\b)[a-z]{2,}|[a-z]{2,}\d{1,3},\d{3}")
+
+
+def report_title(out) -> str:
+    """The title the notebook gives the report (its first level-1 heading)."""
+    nb = json.loads((out / "notebooks/20_report.ipynb").read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            found = re.match(
+                r"\s*<h1[^>]*>(.*?)</h1>", "".join(output.get("data", {}).get("text/html", ""))
+            )
+            if found:
+                return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", "", found.group(1))).split())
+    raise AssertionError("the report notebook shows no title")
+
+
+def section_headings(out) -> list[str]:
+    """The notebook's section headings ("## Pledges"), in order."""
+    nb = json.loads((out / "notebooks/20_report.ipynb").read_text(encoding="utf-8"))
+    return [
+        line[3:].strip()
+        for cell in nb["cells"]
+        if cell["cell_type"] == "markdown"
+        for line in "".join(cell["source"]).splitlines()
+        if line.startswith("## ")
+    ]
+
+
+def quotes(text: str) -> str:
+    return text.replace("\u2019", "'").replace("\u2018", "'")
+
+
+def test_the_renderer_is_the_one_asked_for(rendered, request):
+    manifest = json.loads((rendered / "manifest.json").read_text())
+    assert manifest["renderer"] == request.node.callspec.params["rendered"]
+    assert manifest["render"]["status"] == "ran"
+
+
+def test_report_html_is_self_contained(rendered):
+    html = (rendered / "report.html").read_text(encoding="utf-8")
     parser = Resources()
     parser.feed(html)
     outside = [u for u in parser.found if not u.startswith("data:")]
@@ -52,21 +146,43 @@ def test_report_html_is_self_contained(built):
 
     assert html.count(vega_bundle()[:300]) == 1, "the Vega bundle is included once per page"
     assert html.count('class="altair-offline"') >= 5
-    assert len(html) < 2.5e6
+    assert len(html.encode()) < 2.5e6
+
+
+def test_title_is_shown_once_and_every_section_keeps_its_heading(rendered):
+    page = visible(rendered)
+    title = report_title(rendered)
+    assert quotes(page.text).count(quotes(title)) == 1, title
+    h1 = [text for tag, text in page.headings if tag == "h1"]
+    assert [quotes(t) for t in h1] == [quotes(title)]
+    h2 = [text for tag, text in page.headings if tag == "h2"]
+    sections = section_headings(rendered)
+    assert sections[0] == "Pledges" and all(s in h2 for s in sections), (sections, h2)
+
+
+def test_page_text_has_no_entities_and_no_glued_words(rendered):
+    page = visible(rendered)
+    assert ENTITY.findall(page.text) == []
+    glued = [m for p in page.paragraphs for m in GLUED.findall(p)]
+    assert glued == []
+    facts = json.loads((rendered / "facts.json").read_text())
+    p = facts["personnel"]
+    assert f"{p['deployed_total']:,} of the {p['pledged_total']:,} police" in page.text
 
 
 @pytest.mark.browser
-def test_report_draws_every_chart_offline(built, tmp_path):
+def test_report_draws_every_chart_offline(rendered, tmp_path):
     if not shutil.which("chromium"):
         pytest.skip("needs Debian chromium: apt-get install chromium")
     from browser import open_report
 
-    page = open_report(built / "reports/latest/report.html", screenshot=tmp_path / "shot.png")
-    assert page.charts >= 1
+    page = open_report(rendered / "report.html", screenshot=tmp_path / "shot.png")
+    assert page.charts >= 5
     assert all(n > 0 for n in page.marks_per_chart), page.marks_per_chart
     assert page.external_requests == []
     assert page.errors == []
-    facts = json.loads((built / "reports/latest/facts.json").read_text())
+    assert page.tables >= 4 and page.tables_too_wide == []
+    facts = json.loads((rendered / "facts.json").read_text())
     assert facts["as_of"] in page.text or facts["as_of"] in page.html
 
 
@@ -115,8 +231,8 @@ def lookup(facts: dict, path: str):
     return value
 
 
-def test_every_number_in_the_summary_equals_facts_json(built):
-    out = built / "reports/latest"
+def test_every_number_in_the_summary_equals_facts_json(rendered):
+    out = rendered
     facts = json.loads((out / "facts.json").read_text())
     parser = Facts()
     parser.feed((out / "report.html").read_text(encoding="utf-8"))
@@ -128,21 +244,35 @@ def test_every_number_in_the_summary_equals_facts_json(built):
         assert shown_number(text) == expected, (path, text, expected)
 
 
-def test_pdf_has_pages_charts_and_headline_numbers(built):
+def pdftotext(pdf, *args: str) -> str:
+    return subprocess.run(
+        ["pdftotext", *args, str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def pdf_info(pdf) -> dict[str, str]:
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return dict(
+        (k.strip(), v.strip()) for k, v in (ln.split(":", 1) for ln in out.stdout.splitlines())
+    )
+
+
+@pytest.fixture
+def pdf(rendered):
     if not shutil.which("pdftotext"):
-        pytest.skip("needs poppler-utils (pdftotext)")
-    out = built / "reports/latest"
-    pdf = out / "report.pdf"
+        pytest.skip("needs poppler-utils (pdftotext, pdfinfo, pdfimages)")
+    pdf = rendered / "report.pdf"
     if not pdf.exists():
         pytest.skip("no PDF: neither Quarto nor Chromium is installed")
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
-    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
-    assert pages > 1
-    text = " ".join(
-        subprocess.run(
-            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
-        ).stdout.split()
-    )
+    return pdf
+
+
+def test_pdf_has_pages_charts_and_headline_numbers(pdf):
+    out = pdf.parent
+    info = pdf_info(pdf)
+    assert int(info["Pages"]) > 1
+    assert "(A4)" in info["Page size"]
+    text = " ".join(pdftotext(pdf, "-layout").split())
     facts = json.loads((out / "facts.json").read_text())
     for value in (
         facts["personnel"]["deployed_total"],
@@ -157,30 +287,99 @@ def test_pdf_has_pages_charts_and_headline_numbers(built):
         assert first_line[:40] in text, spec.name
 
 
+def test_pdf_says_what_the_page_says(pdf):
+    """Same title (shown once, and in the PDF's metadata), the same summary paragraph word for
+    word, no HTML entities."""
+    out = pdf.parent
+    text = quotes(" ".join(pdftotext(pdf).split()))
+    title = quotes(report_title(out))
+    assert quotes(pdf_info(pdf).get("Title", "")) == title
+    assert text.count(title) == 1
+    assert ENTITY.findall(text) == []
+    summary = next(p for p in visible(out).paragraphs if "police and soldiers pledged" in p)
+    assert quotes(summary) in text
+
+
+def test_pdf_pages_are_numbered_and_no_heading_ends_a_page(pdf):
+    pages = pdftotext(pdf, "-layout").split("\f")
+    pages = [[ln.strip() for ln in page.splitlines() if ln.strip()] for page in pages]
+    pages = [p for p in pages if p]
+    headings = set(section_headings(pdf.parent))
+    for number, lines in enumerate(pages, start=1):
+        assert lines[-1] == str(number), (number, lines[-3:])
+        assert lines[-2] not in headings, f"page {number} ends with the heading {lines[-2]!r}"
+
+
+def test_pdf_charts_are_vector_graphics(pdf):
+    listed = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert listed == [], "charts should be drawn (SVG), not pictures"
+
+
+def chart_words(out) -> set[str]:
+    """Every word of the charts' own text (axes, labels, notes)."""
+    words: set[str] = set()
+    for svg in (out / "figures").glob("*.svg"):
+        for text in re.findall(r"<text[^>]*>(.*?)</text>", svg.read_text(encoding="utf-8"), re.S):
+            words |= set(htmllib.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+    return words
+
+
+def test_pdf_tables_fit_the_page(pdf):
+    """No word runs off the page or over its neighbour (columns too narrow for their text).
+    Two chart labels that touch are the chart's own layout, not a table's."""
+    import xml.etree.ElementTree as ET
+
+    in_charts = chart_words(pdf.parent)
+    tree = ET.fromstring(
+        re.sub(r"<!DOCTYPE[^>]*>", "", pdftotext(pdf, "-bbox")).replace(
+            'xmlns="http://www.w3.org/1999/xhtml"', ""
+        )
+    )
+    for number, page in enumerate(tree.iter("page"), start=1):
+        width = float(page.get("width"))
+        words = [
+            (
+                float(w.get("xMin")),
+                float(w.get("yMin")),
+                float(w.get("xMax")),
+                float(w.get("yMax")),
+                w.text,
+            )
+            for w in page.iter("word")
+        ]
+        assert all(x0 >= 0 and x1 <= width for x0, _, x1, _, _ in words), number
+        lines: dict[int, list] = {}
+        for word in words:
+            lines.setdefault(round(word[1]), []).append(word)
+        for line in lines.values():
+            line.sort()
+            for a, b in zip(line, line[1:], strict=False):
+                if a[4] in in_charts and b[4] in in_charts:
+                    continue
+                assert b[0] >= a[2] - 0.5, f"page {number}: {a[4]!r} runs into {b[4]!r}"
+
+
 def test_quarto_configuration_is_complete():
     import yaml
 
-    from haiti_report.build.render import QUARTO_CONFIG
+    from haiti_report.build.quarto import QUARTO_CONFIG, QUARTO_SUPPORT, TEMPLATES
 
     config = yaml.safe_load(QUARTO_CONFIG.read_text(encoding="utf-8"))
     assert config["execute"]["enabled"] is False  # papermill executed already
     html = config["format"]["html"]
     assert html["embed-resources"] is True and html["toc"] is True
     assert html["include-in-header"] == "_vega.html"
-    assert "typst" in config["format"]
-
-
-@pytest.mark.quarto
-@pytest.mark.skipif(
-    shutil.which("quarto") is None,
-    reason="Quarto is not installed (conda-forge via environment.yml, or quarto.org); the "
-    "build uses nbconvert + Chromium instead",
-)
-def test_quarto_renders_the_executed_report(built, tmp_path):
-    from haiti_report.build.render import _render_quarto
-
-    executed = tmp_path / "notebooks" / "20_report.ipynb"
-    executed.parent.mkdir()
-    shutil.copy(built / "reports/latest/notebooks/20_report.ipynb", executed)
-    result = _render_quarto(executed, tmp_path)
-    assert result.html.stat().st_size > 100_000 and result.pdf.read_bytes()[:5] == b"%PDF-"
+    assert html["html-math-method"] == "plain"  # no MathJax from a CDN
+    typst = config["format"]["typst"]
+    assert typst["papersize"] == "a4" and typst["page-numbering"]
+    named = [
+        config["filters"],
+        html["css"],
+        html["include-before-body"],
+        typst["include-in-header"],
+    ]
+    files = {f for item in named for f in (item if isinstance(item, list) else [item])}
+    assert files - {"_document.typ"} <= set(QUARTO_SUPPORT)
+    assert all((TEMPLATES / f).is_file() for f in QUARTO_SUPPORT)

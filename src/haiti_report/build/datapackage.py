@@ -23,15 +23,11 @@ Validate a build with ``frictionless validate reports/latest/datapackage.json``.
 
 from __future__ import annotations
 
-import ast
 import csv
 import hashlib
 import inspect
-import io
 import json
 import re
-import textwrap
-import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -88,35 +84,6 @@ def schema_primary_key(table: str) -> list[str]:
 # --- Field descriptions ------------------------------------------------------------------------
 
 
-def column_comments(schema: type[dy.Schema]) -> dict[str, str]:
-    """The trailing ``# comment`` of each column definition in the schema's source code."""
-    try:
-        source = textwrap.dedent(inspect.getsource(schema))
-    except (OSError, TypeError):
-        return {}
-    tree = ast.parse(source)
-    class_def = tree.body[0]
-    assert isinstance(class_def, ast.ClassDef)
-    spans: list[tuple[int, int, str]] = []
-    for node in class_def.body:
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-        ):
-            spans.append((node.lineno, node.end_lineno or node.lineno, node.targets[0].id))
-    comments: dict[str, str] = {}
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type != tokenize.COMMENT:
-            continue
-        line = token.start[0]
-        for first, last, name in spans:
-            if first <= line <= last:
-                text = token.string.lstrip("#").strip()
-                comments[name] = f"{comments[name]} {text}".strip() if name in comments else text
-    return comments
-
-
 def schema_description(schema: type[dy.Schema]) -> str | None:
     doc = schema.__dict__.get("__doc__")
     return " ".join(inspect.cleandoc(doc).split()) if doc else None
@@ -140,13 +107,11 @@ def frictionless_type(dtype: pl.DataType) -> str:
 
 def schema_fields(schema: type[dy.Schema]) -> list[dict[str, Any]]:
     """Table Schema fields from a dataframely schema: type, description and constraints."""
-    comments = column_comments(schema)
     fields = []
     for name, column in schema.columns().items():
         field: dict[str, Any] = {"name": name, "type": frictionless_type(column.dtype)}
-        description = column.description or comments.get(name)
-        if description:
-            field["description"] = description
+        if column.description:  # the data dictionary: description= in core/schemas.py
+            field["description"] = column.description
         constraints: dict[str, Any] = {}
         if not column.nullable:
             constraints["required"] = True

@@ -10,6 +10,7 @@ Two real renderers, one source (the executed notebook):
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,8 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-TEMPLATES = Path(__file__).parent / "templates"
-QUARTO_CONFIG = TEMPLATES / "_quarto.yml"
+from haiti_report.build.quarto import TEMPLATES
+
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 # Flags that keep headless Chromium off the network and free of first-run prompts.
@@ -64,10 +65,12 @@ def renderer_name() -> str:
 
 def render(notebook: Path, out_dir: Path) -> RenderResult:
     """Render ``notebook`` (already executed) into ``out_dir``/report.html and report.pdf."""
+    facts_path = out_dir / "facts.json"
+    facts = json.loads(facts_path.read_text(encoding="utf-8")) if facts_path.is_file() else {}
     if have_quarto():
-        return _render_quarto(notebook, out_dir)
+        return _render_quarto(notebook, out_dir, facts)
     html = out_dir / "report.html"
-    render_html_nbconvert(notebook, html)
+    render_html_nbconvert(notebook, html, facts)
     chromium = find_chromium()
     if chromium is None:
         return RenderResult(
@@ -78,11 +81,12 @@ def render(notebook: Path, out_dir: Path) -> RenderResult:
     return RenderResult("nbconvert", html, pdf, f"PDF printed by {Path(chromium).name}")
 
 
-def render_html_nbconvert(notebook: Path, html: Path) -> None:
+def render_html_nbconvert(notebook: Path, html: Path, facts: dict | None = None) -> None:
     import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
+    from haiti_report.build.quarto import report_title
     from haiti_report.report.offline import vega_bundle
 
     exporter = HTMLExporter(
@@ -99,10 +103,13 @@ def render_html_nbconvert(notebook: Path, html: Path) -> None:
     )
     exporter.register_preprocessor(remove, enabled=True)
     nb = nbformat.read(notebook, as_version=4)
+    # The page's <title> (and the PDF's) is the title the report shows; nbconvert takes it
+    # from metadata.title.
+    nb.metadata["title"] = report_title(nb, facts or {})
     resources = {
         "vega_bundle": vega_bundle(),
         "report_css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
-        "metadata": {"name": nb.metadata.get("title", "Report")},
+        "metadata": {"name": nb.metadata["title"]},
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     html.write_text(body, encoding="utf-8")
@@ -126,23 +133,11 @@ def print_to_pdf(chromium: str, html: Path, pdf: Path) -> None:
         raise RuntimeError(f"Chromium could not print {html.name} to PDF:\n{tail}")
 
 
-def _render_quarto(notebook: Path, out_dir: Path) -> RenderResult:
-    """Render with Quarto inside the build folder (Quarto wants its config beside the input)."""
-    from haiti_report.report.offline import vega_bundle
+def _render_quarto(notebook: Path, out_dir: Path, facts: dict) -> RenderResult:
+    """Render with Quarto from a prepared copy of the notebook (see build/quarto.py)."""
+    from haiti_report.build.quarto import render_quarto
 
-    work = notebook.parent
-    helpers = [work / "_quarto.yml", work / "_vega.html"]
-    shutil.copyfile(QUARTO_CONFIG, helpers[0])
-    helpers[1].write_text(f"<script>{vega_bundle()}</script>\n", encoding="utf-8")
-    try:
-        subprocess.run(
-            ["quarto", "render", notebook.name, "--to", "all", "--no-execute"], cwd=work, check=True
-        )
-    finally:
-        for helper in helpers:
-            helper.unlink(missing_ok=True)
-    html = out_dir / "report.html"
-    pdf = out_dir / "report.pdf"
-    shutil.move(work / f"{notebook.stem}.html", html)
-    shutil.move(work / f"{notebook.stem}.pdf", pdf)
-    return RenderResult("quarto", html, pdf, "PDF typeset by Quarto (Typst)")
+    render_quarto(notebook, out_dir, facts)
+    return RenderResult(
+        "quarto", out_dir / "report.html", out_dir / "report.pdf", "PDF typeset by Quarto (Typst)"
+    )

@@ -31,12 +31,28 @@ class StepResult:
     outputs: dict[str, str] = field(default_factory=dict)  # build-relative path -> sha256
 
 
+INPUTS_DIR = "inputs"  # <build>/inputs/<step>/data/raw: the copies a step may read
+
+
+def stage_inputs(step: Step, root: Path, build_dir: Path) -> Path:
+    """Copy exactly the step's declared raw files into ``<build>/inputs/<step>`` and return
+    the ``data/raw`` folder there: a read of any other raw file fails (see run_notebook)."""
+    base = build_dir / INPUTS_DIR / step.name
+    for path in expand_inputs(root, step.inputs):
+        target = base / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)  # a copy: nothing a step does can reach data/raw
+    raw = base / "data" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    return raw
+
+
 def notebook_parameters(
     step: Step, params: Params, root: Path, out_dir: Path, previous: Path | None
 ) -> dict[str, Any]:
     values: dict[str, Any] = {
         "as_of": params.as_of,
-        "raw_dir": str(root / "data" / "raw"),
+        "raw_dir": str(out_dir / INPUTS_DIR / step.name / "data" / "raw"),
         "out_dir": str(out_dir),
         "dtm_files": [str(root / f) for f in params.dtm_files],
         "previous_dir": str(previous) if previous else "",
@@ -152,7 +168,17 @@ def run_notebook(step: Step, root: Path, build_dir: Path, parameters: dict[str, 
         if output.exists():
             shutil.copyfile(output, kept)
         where = f"{Path(step.notebook).name}, cell {exc.exec_count}"
-        evalue = exc.evalue.replace(f"{root}/", "")  # paths relative to the project
+        staged = f"{build_dir / INPUTS_DIR / step.name}/"
+        if staged in exc.evalue:
+            read = exc.evalue.split(staged, 1)[1].split()[0].strip("'\":,")
+            if not Path(staged, read).exists():  # a raw file the step does not declare
+                raise BuildError(
+                    f"step {step.name} ({where}) read {read}, which is not one of its declared "
+                    "inputs: add it to the step's inputs in src/haiti_report/build/steps.py"
+                ) from None
+        # Paths as the user knows them: data/raw/..., relative to the project.
+        evalue = exc.evalue.replace(staged, "").replace(f"{build_dir}/", "")
+        evalue = evalue.replace(f"{root}/", "")
         if exc.ename == "InputError":
             raise BuildError(f"{evalue} [while running {where}]", input_error=True) from None
         raise BuildError(
@@ -188,7 +214,11 @@ def run_steps(
                 and (previous / "notebooks" / Path(step.notebook).name).exists()
             )
             if reusable:
-                for rel in [f"notebooks/{Path(step.notebook).name}", *step.outputs]:
+                for rel in [
+                    f"notebooks/{Path(step.notebook).name}",
+                    *step.outputs,
+                    f"{INPUTS_DIR}/{step.name}",
+                ]:
                     if (previous / rel).exists():
                         copy_tree_item(previous / rel, staging / rel)
                 results[step.name] = StepResult(
@@ -200,6 +230,8 @@ def run_steps(
 
         def run(item: tuple[Step, str]) -> StepResult:
             step, key = item
+            if "raw_dir" in step.parameters:
+                stage_inputs(step, root, staging)
             parameters = notebook_parameters(step, params, root, staging, previous)
             check_injection_safe(parameters)
             log(f"{step.name}: running {Path(step.notebook).name}")

@@ -1,361 +1,291 @@
-"""Public claims set against what the data said on the claim's date.
+"""The claims check step: what officials and outlets said, set against the data of their day.
 
-``data/raw/claims.csv`` lists what officials and outlets said (claim_id, claim_date, claimant,
-claim_text, metric, value_as_written, source_id, note). For each claim the cleaning is run again
-AS OF THE CLAIM'S DATE (the end of a partial date such as "2025-06"), with the same code the
-report uses (:func:`haiti_report.clean.mss.build_tables`,
-:func:`haiti_report.clean.displacement.build_tables`), so the comparison uses only what had been
-reported by then. Then a plain verdict:
+For each claim in ``data/raw/claims.csv`` the mission and displacement cleaning is run again as
+of the day the claim was published (its source's date; the claim's own date when that is
+later), so only what had been reported by then counts, and the claimed number is compared with
+the data's figure for the claim's date, at the claim's own precision:
 
-* **consistent**: the number the data gave lies within the claim's own stated precision (the
-  bounds :func:`haiti_report.raw.values.parse_reported_value` gives its qualifier: "about 400" →
-  350–450; "at least 1,900" → 1,900 or more; "1,000" → exactly 1,000);
-* **off by N (X%)**: outside those bounds; N is the distance from the claim's figure to the data's,
-  X is N as a share of the data's figure;
-* **not checkable**: with the reason (no figure published by then, metric not in the data).
+* **consistent**: the claim's range (its qualifier: "about 400" is 350–450, "at least 1,900"
+  is 1,900 or more) overlaps the data's range;
+* **matched later**: it does not, but the first figure published in the ``LATER_DAYS`` days
+  after the claim does (IOM's next round, say): the claim anticipated data published later;
+* **off**: neither; ``difference`` is the claimed value minus the data's;
+* **not checkable**: no figure for the metric had been published by then (``reason``).
 
-Claims dated after the report's ``as_of`` are left out (the as-of rule).
-
-Metrics (what "the data said" means for each):
+Metrics, each read with the same query the report's facts use (core/queries.py):
 
 =========================  =================================================================
-deployed_total             personnel in Haiti on the date (arrivals minus departures)
-deployed_kenya             the same, Kenya only
-pledged_total              sum of the pledges the cleaning counts (each country's latest
-                           pledge with a number; single low-confidence reports not counted)
-pledged_kenya              Kenya's pledge
+deployed_total             whole-mission personnel in Haiti on the claim's date
+deployed_kenya             Kenya's personnel in Haiti
+pledged_total              pledges counted for the mission of that date (MSS, then GSF)
+pledged_kenya              Kenya's pledge to that mission
 pledged_other_countries    pledged_total minus Kenya's pledge
-planned_total              the planning figure or ceiling in force on the date
+planned_total              the planning figure or ceiling in force
 deployed_share_of_planned  deployed_total as a % of planned_total
 idps_national              IOM's newest national count of internally displaced people
-trust_fund_pledged         the latest trust-fund pledge total reported in US dollars
-trust_fund_received        the latest trust-fund received total reported in US dollars
-share_received             trust fund received as a % of the latest yearly cost estimate
+trust_fund_pledged         the latest trust-fund pledge total in US dollars
+trust_fund_received        the latest trust-fund received total in US dollars
+share_received             trust fund received as a % of the newest yearly cost estimate
 =========================  =================================================================
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
+from haiti_report.clean import displacement, mss
+from haiti_report.clean.tables import CleaningLog, write_run_record, write_table
+from haiti_report.core import queries as q
+from haiti_report.core import schemas
 from haiti_report.core.errors import InputError
-from haiti_report.raw.dates import parse_date_span
-from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
-from haiti_report.raw.sources import check_source_ids
-from haiti_report.raw.values import parse_reported_value
-from haiti_report.report import prose
-from haiti_report.report.facts import level_in_force, plain
+from haiti_report.core.sources import split_ids
+from haiti_report.core.vocab import ClaimVerdict
+from haiti_report.raw.claims import KENYA, METRICS, claims_path, load_claims
+from haiti_report.raw.sources import load_sources
+from haiti_report.raw.values import ReportedValue, parse_reported_value
 
-COLUMNS = (
-    "claim_id",
-    "claim_date",
-    "claimant",
-    "claim_text",
-    "metric",
-    "value_as_written",
-    "source_id",
-    "note",
-)
-METRICS = {
-    "deployed_total": "people",
-    "deployed_kenya": "people",
-    "pledged_total": "people",
-    "pledged_kenya": "people",
-    "pledged_other_countries": "people",
-    "planned_total": "people",
-    "deployed_share_of_planned": "percent",
-    "idps_national": "people",
-    "trust_fund_pledged": "usd",
-    "trust_fund_received": "usd",
-    "share_received": "percent",
-}
-KENYA = "KEN"
+STEP = "check_claims"
+OUT_SUBDIR = Path("data") / "claims"
+LATER_DAYS = 31  # "shortly after": within about a month of the claim
 
 
-def claims_path(raw_dir: str | Path) -> Path:
-    return Path(raw_dir) / "claims.csv"
-
-
-def load_claims(raw_dir: str | Path, sources: pl.DataFrame) -> pl.DataFrame:
-    """Read and check claims.csv: known source ids and metrics, readable values and dates.
-    Adds ``claim_day`` (the last day of the claim's date span)."""
-    path = claims_path(raw_dir)
-    frame = read_raw_csv(
-        path,
-        COLUMNS,
-        required=(
-            "claim_id",
-            "claim_date",
-            "claimant",
-            "claim_text",
-            "metric",
-            "value_as_written",
-            "source_id",
-        ),
-    )
-    raise_on_duplicates(frame, path, "claim_id")
-    check_source_ids(frame, path, sources)
-    days = []
-    for i, row in enumerate(frame.iter_rows(named=True)):
-        if row["metric"] not in METRICS:
-            raise fail_row(
-                path, frame, i, "metric", "unknown metric", f"Use one of: {', '.join(METRICS)}"
-            )
-        days.append(
-            parse_date_span(row["claim_date"], file=path, row=row[LINE], column="claim_date").last
-        )
-        parse_reported_value(
-            row["value_as_written"],
-            unit=METRICS[row["metric"]],
-            file=path,
-            row=row[LINE],
-            column="value_as_written",
-        )
-    return frame.with_columns(pl.Series("claim_day", days, dtype=pl.Date))
-
-
-# --- what the data said ---------------------------------------------------------------------
-
-
-@dataclass
-class DataSaid:
-    """One figure the data gave for a metric on a date (or why there is none)."""
-
-    value: float | None
-    text: str  # in house style, e.g. "744" or "$68 million (11 October 2024)"
-    sources: list[str] = field(default_factory=list)
-    reason: str = ""  # why there is no value
-    as_written: str | None = None  # the data figure as its source wrote it, when qualified
-
-
-@dataclass
+@dataclass(frozen=True)
 class Snapshot:
-    """The processed tables as they would have been built on one date."""
+    """The tables as the cleaning would have built them as of one day."""
 
-    day: dt.date
-    pvd: pl.DataFrame
+    known_on: dt.date
+    personnel: pl.DataFrame
+    pledges: pl.DataFrame
     mandates: pl.DataFrame
     money: pl.DataFrame
     idps: pl.DataFrame
 
 
-def _latest_money(money: pl.DataFrame, measure: str) -> dict[str, Any] | None:
-    m = plain(money).filter((pl.col("measure") == measure) & (pl.col("currency") == "usd"))
-    totals = m.filter(pl.col("donor").str.contains("(?i)trust fund|all donors|total"))
-    m = totals if totals.height or measure == "cost_estimate" else m
-    return m.sort("date", "figure_id").row(-1, named=True) if m.height else None
+@dataclass(frozen=True)
+class Said:
+    """What the data gave for a metric: value and range, the day of the figure, its sources."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    date: dt.date | None = None
+    sources: tuple[str, ...] = ()
+    reason: str | None = None  # why there is no value
 
 
-def data_said(snap: Snapshot, metric: str) -> DataSaid:
-    """What the tables of ``snap`` give for ``metric``."""
-    pvd = plain(snap.pvd)
-    if "counted_in_total" not in pvd.columns:
-        pvd = pvd.with_columns(pl.col("pledged").is_not_null().alias("counted_in_total"))
-    kenya = pvd.filter(pl.col("iso3") == KENYA)
-    counted = pvd.filter(pl.col("counted_in_total"))
+def _count(row: dict | None, what: str) -> Said:
+    if row is None or (row["value"] is None and row["high"] is None):
+        return Said(None, reason=f"no {what} reported by then")
+    value = row["value"] if row["value"] is not None else row["high"]
+    return Said(
+        value,
+        row["low"],
+        row["high"],
+        row["anchor_date"] or row["date"],
+        tuple(split_ids(row["source_ids"])),
+    )
 
-    def ids(frame: pl.DataFrame, column: str = "source_ids") -> list[str]:
-        return sorted(
-            {i.strip() for cell in frame[column].drop_nulls() for i in cell.split(";") if i.strip()}
-        )
 
-    if metric in ("deployed_total", "deployed_kenya"):
-        rows = pvd if metric == "deployed_total" else kenya
-        deployed = rows.filter(pl.col("deployed") > 0)
-        if deployed.is_empty() and metric == "deployed_kenya" and kenya.is_empty():
-            return DataSaid(None, "", reason="no Kenyan deployment reported by then")
-        n = int(rows["deployed"].sum() or 0)
-        return DataSaid(n, prose.number(n), ids(deployed) if deployed.height else [])
-    if metric == "pledged_kenya":
-        if kenya.is_empty() or kenya["pledged"][0] is None:
-            return DataSaid(None, "", reason="no Kenyan pledge with a number by then")
-        r = kenya.row(0, named=True)
-        return DataSaid(
-            r["pledged"],
-            prose.reported(r["pledged"], r["pledged_qualifier"], high=r["pledged_high"]),
-            ids(kenya),
-        )
-    if metric in ("pledged_total", "pledged_other_countries"):
-        rows = counted if metric == "pledged_total" else counted.filter(pl.col("iso3") != KENYA)
+def data_said(snap: Snapshot, metric: str, day: dt.date) -> Said:
+    """What the tables of ``snap`` give for ``metric`` on ``day``."""
+    mission = q.era(day, q.mss_end(snap.mandates))
+    counted = q.pledges_counted(snap.pledges, mission)
+    if metric == "deployed_total":
+        return _count(q.count_on(snap.personnel, day), "deployment")
+    if metric == "deployed_kenya":
+        return _count(q.count_on(snap.personnel, day, KENYA), "Kenyan deployment")
+    if metric in ("pledged_total", "pledged_other_countries", "pledged_kenya"):
+        rows = {
+            "pledged_total": counted,
+            "pledged_kenya": counted.filter(pl.col("iso3") == KENYA),
+            "pledged_other_countries": counted.filter(pl.col("iso3") != KENYA),
+        }[metric]
         if rows.is_empty():
-            return DataSaid(None, "", reason="no pledge with a number reported by then")
-        n = int(rows["pledged"].sum())
-        who = prose.plural(rows.height, "country", "countries")
-        return DataSaid(n, f"{prose.number(n)} ({who})", ids(rows))
-    if metric in ("planned_total", "deployed_share_of_planned"):
-        level = level_in_force(snap.mandates, snap.day)
-        if level is None:
-            return DataSaid(None, "", reason="no planning figure reported by then")
-        if metric == "planned_total":
-            return DataSaid(level["value"], prose.number(level["value"]), [level["source_id"]])
-        n = int(pvd["deployed"].sum() or 0)
-        pct = round(100 * n / level["value"], 1)
-        return DataSaid(
-            pct,
-            f"{pct:g}% ({prose.number(n)} of {prose.number(level['value'])})",
-            sorted({level["source_id"], *ids(pvd.filter(pl.col("deployed") > 0))}),
+            return Said(None, reason="no pledge with a number reported by then")
+        total = float(rows["pledged"].sum())
+        return Said(
+            total,
+            float(rows["pledged_low"].fill_null(rows["pledged"]).sum()),
+            None if rows["pledged_high"].null_count() else float(rows["pledged_high"].sum()),
+            None,
+            _ids(rows["source_ids"]),
         )
+    if metric in ("planned_total", "deployed_share_of_planned"):
+        level = q.level_in_force(snap.mandates, day)
+        if level is None:
+            return Said(None, reason="no planning figure reported by then")
+        if metric == "planned_total":
+            return Said(
+                level["value"], level["value"], level["value"], level["date"], (level["source_id"],)
+            )
+        n = _count(q.count_on(snap.personnel, day), "deployment")
+        if n.value is None:
+            return n
+        pct = lambda v: None if v is None else round(100 * v / level["value"], 1)  # noqa: E731
+        return Said(pct(n.value), pct(n.low), pct(n.high), n.date, (*n.sources, level["source_id"]))
     if metric == "idps_national":
-        idps = plain(snap.idps).sort("reference_period_end", "round")
-        if idps.is_empty():
-            return DataSaid(None, "", reason="no IOM count published by then")
-        r = idps.row(-1, named=True)
-        return DataSaid(
+        r = q.newest_round(snap.idps, day)
+        if r is None:
+            return Said(None, reason="no IOM count published by then")
+        return Said(
             r["idps"],
-            f"{prose.reported(r['idps'], r['qualifier'])} (IOM "
-            f"{r['round']}, {prose.month(r['reference_period_end'])})",
-            [r["source_id"]] if r["source_id"] else [],
-            as_written=r["idps_as_written"] if r["qualifier"] != "exact" else None,
+            r["idps_low"],
+            r["idps_high"],
+            r["published"],
+            tuple(split_ids(r["source_id"])),
         )
     if metric in ("trust_fund_pledged", "trust_fund_received"):
-        r = _latest_money(snap.money, metric)
+        r = q.latest_money(snap.money, metric, day, trust_fund=True)
         if r is None:
-            return DataSaid(None, "", reason="no trust-fund total in US dollars reported by then")
-        return DataSaid(
-            r["value"],
-            f"{prose.reported(r['value'], r['qualifier'], unit='usd')} ({prose.date(r['date'])})",
-            [r["source_id"]],
-            as_written=r["value_as_written"] if r["qualifier"] != "exact" else None,
-        )
+            return Said(None, reason="no trust-fund total in US dollars reported by then")
+        return Said(r["value"], r["low"], r["high"], r["date"], (r["source_id"],))
     if metric == "share_received":
-        got, cost = (
-            _latest_money(snap.money, "trust_fund_received"),
-            _latest_money(snap.money, "cost_estimate"),
-        )
+        got = q.latest_money(snap.money, "trust_fund_received", day, trust_fund=True)
+        cost = q.cost_estimate(snap.money, day)
         if got is None or cost is None:
-            return DataSaid(None, "", reason="no received total and cost estimate by then")
+            return Said(None, reason="no received total and cost estimate by then")
         pct = round(100 * got["value"] / cost["value"], 1)
-        return DataSaid(
-            pct,
-            f"{pct:g}% ({prose.money(got['value'])} received of a cost put at "
-            f"{prose.money(cost['value'], qualifier=cost['qualifier'])})",
-            sorted({got["source_id"], cost["source_id"]}),
-        )
+        return Said(pct, pct, pct, got["date"], (got["source_id"], cost["source_id"]))
     raise ValueError(f"unknown metric {metric!r}")
 
 
-def verdict(claimed_text: str, metric: str, said: DataSaid) -> tuple[str, float | None]:
-    """('consistent' | 'off by N (X%)' | 'not checkable: reason', signed difference)."""
-    if said.value is None:
-        return f"not checkable: {said.reason}", None
-    claimed = parse_reported_value(claimed_text, unit=METRICS[metric])
-    data = said.value
-    if claimed.contains(data):
-        return "consistent", 0.0
-    if said.as_written:  # the data figure is itself qualified: do the two ranges overlap?
-        other = parse_reported_value(said.as_written, unit=METRICS[metric])
-        if _overlap(claimed, other):
-            return "consistent", 0.0
-    diff = claimed.value - data
-    unit = METRICS[metric]
-    if unit == "percent":
-        amount = f"{abs(diff):g} points"
-    elif unit == "usd":
-        amount = prose.money(abs(diff))
-    else:
-        amount = prose.number(abs(diff))
-    pct = "" if not data else f" ({abs(diff) / data:.0%})"
-    return f"off by {amount}{pct}", float(diff)
+def _ids(cells: pl.Series) -> tuple[str, ...]:
+    return tuple(sorted({i for cell in cells.drop_nulls() for i in split_ids(cell)}))
 
 
-def _overlap(a: Any, b: Any) -> bool:
+def _overlaps(claimed: ReportedValue, said: Said) -> bool:
     inf = float("inf")
-    a_low, a_high = (a.low if a.low is not None else 0), (a.high if a.high is not None else inf)
-    b_low, b_high = (b.low if b.low is not None else 0), (b.high if b.high is not None else inf)
-    return a_low <= b_high and b_low <= a_high
+    c_low = claimed.low if claimed.low is not None else 0
+    c_high = claimed.high if claimed.high is not None else inf
+    s_low = said.low if said.low is not None else said.value
+    s_high = said.high if said.high is not None else (inf if said.low is not None else said.value)
+    return c_low <= s_high and s_low <= c_high
 
 
-# --- the cleaning, re-run as of a date ------------------------------------------------------
-
-
-def snapshot_maker(raw_dir: str | Path) -> Callable[[dt.date], Snapshot]:
-    """A function date -> Snapshot that re-runs the MSS and displacement cleaning as of that
-    date (raw files read once; each date computed once)."""
-    from haiti_report.clean import displacement, mss
-    from haiti_report.clean.tables import CleaningLog
+def snapshots(
+    raw_dir: str | Path, dtm_files: Sequence[str | Path]
+) -> Callable[[dt.date], Snapshot]:
+    """day -> Snapshot, re-running both cleanings as of that day (raw files read once)."""
     from haiti_report.raw.countries import CountryNames
-    from haiti_report.raw.sources import load_sources
+    from haiti_report.raw.figures import load_figures
 
     sources = load_sources(raw_dir)
     countries = CountryNames.from_csv(Path(raw_dir) / "country_aliases.csv")
-    figures = mss.load_figures(raw_dir, sources, countries)
+    figures = load_figures(raw_dir, sources, countries)
     decisions = mss.load_decisions(raw_dir, set(figures["figure_id"]))
     raw = displacement.load_raw(raw_dir)
 
     @cache
     def make(day: dt.date) -> Snapshot:
-        log = CleaningLog("claims")
+        log = CleaningLog(STEP)
         t = mss.build_tables(figures, decisions, day, countries, log)
-        d = displacement.build_tables(raw, day, (), log)
-        return Snapshot(day, t.pledged_vs_deployed, t.mandates, t.money, d.national)
+        d = displacement.build_tables(raw, day, dtm_files, log)
+        return Snapshot(day, t.personnel, t.pledges, t.mandates, t.money, d.national)
 
     return make
 
 
-def check_claims(
-    claims: pl.DataFrame, snapshot: Callable[[dt.date], Snapshot], as_of: str | dt.date
+def check(
+    claims: pl.DataFrame,
+    snapshot: Callable[[dt.date], Snapshot],
+    as_of: dt.date,
+    published: dict[str, dt.date | None],
 ) -> pl.DataFrame:
-    """One row per claim made on or before ``as_of``: claim, date, who, claimed, data said,
-    verdict, difference, sources."""
-    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
     rows = []
     for c in (
-        claims.filter(pl.col("claim_day") <= day)
+        claims.filter(pl.col("claim_day") <= as_of)
         .sort("claim_day", "claim_id")
         .iter_rows(named=True)
     ):
-        said = data_said(snapshot(c["claim_day"]), c["metric"])
-        text, diff = verdict(c["value_as_written"], c["metric"], said)
+        source_day = max(
+            [d for d in (published.get(i) for i in split_ids(c["source_id"])) if d]
+            or [c["claim_day"]]
+        )
+        known_on = min(max(c["claim_day"], source_day), as_of)
+        said = data_said(snapshot(known_on), c["metric"], c["claim_day"])
         claimed = parse_reported_value(c["value_as_written"], unit=METRICS[c["metric"]])
+        later = None
+        if said.value is None:
+            verdict = ClaimVerdict.NOT_CHECKABLE
+        elif _overlaps(claimed, said):
+            verdict = ClaimVerdict.CONSISTENT
+        else:
+            verdict = ClaimVerdict.OFF
+            soon = min(c["claim_day"] + dt.timedelta(days=LATER_DAYS), as_of)
+            if soon > known_on:
+                candidate = data_said(snapshot(soon), c["metric"], soon)
+                if (
+                    candidate.value is not None
+                    and candidate.date is not None
+                    and candidate.date > known_on
+                    and _overlaps(claimed, candidate)
+                ):
+                    verdict, later = ClaimVerdict.MATCHED_LATER, candidate
+        diff = None if said.value is None else float(claimed.value) - float(said.value)
         rows.append(
             {
                 "claim_id": c["claim_id"],
-                "date": c["claim_date"],
+                "claim_date": c["claim_date"],
+                "claim_day": c["claim_day"],
+                "known_on": known_on,
                 "claimant": c["claimant"],
-                "claim": c["claim_text"],
+                "claim_text": c["claim_text"],
                 "metric": c["metric"],
-                "claimed": claimed.phrase(),
-                "data_said": said.text or "—",
-                "verdict": text,
-                "status": (
-                    "consistent"
-                    if text == "consistent"
-                    else "off"
-                    if text.startswith("off by")
-                    else "not checkable"
-                ),
+                "unit": METRICS[c["metric"]],
+                "claimed_as_written": c["value_as_written"],
+                "claimed_value": float(claimed.value),
+                "claimed_qualifier": claimed.qualifier,
+                "data_value": said.value,
+                "data_low": said.low,
+                "data_high": said.high,
+                "data_date": said.date,
+                "verdict": verdict.value,
                 "difference": diff,
-                "claim_source": c["source_id"],
-                "data_sources": "; ".join(said.sources),
+                "difference_pct": (
+                    round(100 * abs(diff) / said.value, 1)
+                    if diff is not None and said.value
+                    else None
+                ),
+                "later_value": None if later is None else later.value,
+                "later_date": None if later is None else later.date,
+                "later_days": None if later is None else (later.date - c["claim_day"]).days,
+                "later_source_ids": None if later is None else "; ".join(later.sources),
+                "reason": said.reason,
+                "claim_source_id": c["source_id"],
+                "data_source_ids": "; ".join(said.sources) or None,
             }
         )
-    schema = {
-        "claim_id": pl.String,
-        "date": pl.String,
-        "claimant": pl.String,
-        "claim": pl.String,
-        "metric": pl.String,
-        "claimed": pl.String,
-        "data_said": pl.String,
-        "verdict": pl.String,
-        "status": pl.String,
-        "difference": pl.Float64,
-        "claim_source": pl.String,
-        "data_sources": pl.String,
-    }
-    return pl.DataFrame(rows, schema=schema)
+    types = {name: col.dtype for name, col in schemas.ClaimsChecked.columns().items()}
+    types = {k: (pl.String if isinstance(v, pl.Enum) else v) for k, v in types.items()}
+    return pl.DataFrame(rows, schema=types)
 
 
-def run(raw_dir: str | Path, sources: pl.DataFrame, as_of: str | dt.date) -> pl.DataFrame:
-    """Load claims.csv and check every claim made by ``as_of``."""
+def run(
+    as_of: dt.date, raw_dir: str | Path, out_dir: str | Path, dtm_files: Sequence[str | Path] = ()
+) -> tuple[pl.DataFrame, CleaningLog]:
+    """Everything notebook 12 does: check every claim made by ``as_of`` and write the table."""
+    log = CleaningLog(STEP)
+    sources = load_sources(raw_dir)
     claims = load_claims(raw_dir, sources)
     if claims.is_empty():
         raise InputError(claims_path(raw_dir), "no claims")
-    return check_claims(claims, snapshot_maker(raw_dir), as_of)
+    published = dict(zip(sources["source_id"], sources["published_last"], strict=True))
+    checked = check(claims, snapshots(raw_dir, dtm_files), as_of, published)
+    out = Path(out_dir) / OUT_SUBDIR
+    table = write_table(
+        checked,
+        schemas.ClaimsChecked,
+        out,
+        "claims_checked",
+        log,
+        sort_by=["claim_day", "claim_id"],
+    )
+    log.write(out)
+    write_run_record(out, STEP, as_of)
+    return table, log

@@ -9,12 +9,8 @@ The rules, in the order the cleaning applies them (the report's methodology repe
 2. **Dates.** A figure's date is its ``published`` cell, else its source's date in sources.csv.
    Exact IOM figures with neither (the HDX metadata mirror, the saved API snapshot) are dated by
    the earliest dated publication of any figure of the SAME round, national or department: IOM
-   publishes a round's numbers together. Each such dating is logged. Everything in the fact base
-   had been published when it was compiled, i.e. by its *fact-base date*, the newest full
-   publication date in sources.csv (the as_of of the latest build). So a figure with no date at
-   all (and no dated figure in its round) counts only from the fact-base date: it is in the
-   latest build but stays out of every earlier as-of run (logged); and a partial date running
-   past the fact-base date (a source dated only "2026") ends there.
+   publishes a round's numbers together. Each such dating is logged. A figure with no date at
+   all (and no dated IOM figure in its round) is never counted: unknown stays unknown.
 3. **Decisions.** decisions.csv rows that name displacement figures apply once their chosen
    figure is known by ``as_of``: the rejected figures of the same round (or department, or
    context period) are set aside and the chosen one wins. A decision whose chosen and rejected
@@ -26,26 +22,25 @@ The rules, in the order the cleaning applies them (the report's methodology repe
    earliest published, the most confident source. So the series shows IOM's rounded press
    figure, with its qualifier, until the exact count is known. Figures with no round (an IOM
    situation report) are not part of the round series.
-5. **Dropped-in DTM files** (parameter ``dtm_files``, read with :mod:`haiti_report.raw.dtm`; only
-   the "Countrywide monitoring" operation and baseline (BA) rows; DTM round "10" is "R10"):
-   a file that is a complete national baseline for a round (a BA national figure; for an HDX
-   baseline workbook, all ten departments present) REPLACES the headline figure for that round
-   (basis "DTM file <name>"); the round keeps its coverage from the fact base. Anything else is
-   used only for the levels it covers (department rows, which then replace the fact base's).
-   A file says when IOM *counted*, not when it *published*: its figures count from the month
-   end of their reporting date at the earliest, or from the round's first dated publication in
-   the fact base if that is later, and only if that day is on or before ``as_of``. Where a file
-   and the fact base give different numbers for the same round and level, both numbers go into
-   the cleaning log. A file record (round and reporting date) whose national figure
-   contradicts IOM's own published wording for the round counts something narrower and is not
-   used at any level: the API's round 1 is 24,212 people in sites, IOM said "more than 113,000".
-   Nor is a file number that a decision rejected. Both are logged.
+5. **DTM files** (:mod:`haiti_report.clean.dtm_files`): the files ``make update`` keeps in
+   ``data/raw/displacement/dtm/`` (read by every build, each with its sources.csv row) and any
+   passed with ``dtm_files``; only the "Countrywide monitoring" operation and baseline (BA) rows;
+   DTM round "10" is "R10". Each file figure (national only from a complete national baseline)
+   is one more candidate under rule 4, where the fact base wins a tie: a round known from a dated
+   source keeps that source's date, figure and credit; a file adds rounds and departments the
+   fact base lacks, or the exact count where only a rounded one is known. A file figure counts
+   from its round's first dated publication in the fact base, never later than the day the file
+   was retrieved; a round the fact base lacks counts from the retrieval day (a file with no
+   retrieval date: from its reporting month's end). Where a file's number differs from the
+   figure used, both go to the cleaning log. A file record whose national figure contradicts
+   IOM's own published wording for the round counts something narrower and is not used at any
+   level (the API's round 1 is 24,212 people in sites, IOM said "more than 113,000"); nor is a
+   file number that a decision rejected. Both are logged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,82 +48,61 @@ from typing import Any
 
 import polars as pl
 
-from haiti_report.clean.tables import CleaningLog, write_table
+from haiti_report.clean import dtm_files
+from haiti_report.clean.dtm_files import DtmInput, dtm_round, round_from_name  # noqa: F401  (re-exported)
+from haiti_report.clean.idp_series import (  # noqa: F401 (re-exported)
+    UNDATED,
+    _decided,
+    _finish_national,
+    _own_date,
+    _pick,
+    _round_dates,
+    apply_decisions,
+    context_series,
+    date_figures,
+    department_series,
+    known_by,
+    national_series,
+    pick_best,
+    round_first_published,
+)
+from haiti_report.clean.tables import CleaningLog, write_run_record, write_table
 from haiti_report.core.errors import InputError
-from haiti_report.core.schemas import COVERAGES, Context, IdpsDepartments, IdpsNational
-from haiti_report.raw import dtm
-from haiti_report.raw.dates import parse_date_span
-from haiti_report.raw.decisions import read_decisions
-from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
-from haiti_report.raw.sources import IOM_DTM_CREDIT, check_source_ids, load_sources, split_ids
-from haiti_report.raw.values import ReportedValue, parse_optional, parse_reported_value
+from haiti_report.core.queries import round_number
+from haiti_report.core.schemas import Context, IdpsDepartments, IdpsNational
+from haiti_report.raw.displacement import (  # noqa: F401 (the raw readers, re-exported)
+    _CONFIDENCE_RANK,
+    _FIGURE_SCHEMA,
+    _IOM,
+    _PCODE,
+    _PERIODS,
+    _ROUND,
+    CONFIDENCE,
+    CONTEXT_COLUMNS,
+    DEPARTMENT_COLUMNS,
+    DEPARTMENTS,
+    NATIONAL_COLUMNS,
+    _check_choice,
+    _check_round,
+    _common,
+    _frame,
+    _periods,
+    _read,
+    _span,
+    load_context,
+    load_decisions,
+    load_departments,
+    load_national,
+    precision_of,
+    raw_paths,
+)
+from haiti_report.raw.sources import IOM_DTM_CREDIT, load_sources, split_ids
 
-NATIONAL_COLUMNS = (
-    "figure_id",
-    "fact_ref",
-    "round",
-    "reference_period_start",
-    "reference_period_end",
-    "published",
-    "coverage",
-    "departments_covered",
-    "value_as_written",
-    "households",
-    "sites",
-    "source_id",
-    "confidence",
-    "note",
-)
-DEPARTMENT_COLUMNS = (
-    "figure_id",
-    "fact_ref",
-    "round",
-    "department",
-    "pcode",
-    "reference_period_end",
-    "published",
-    "value_as_written",
-    "source_id",
-    "confidence",
-    "note",
-)
-CONTEXT_COLUMNS = (
-    "figure_id",
-    "fact_ref",
-    "series",
-    "geography",
-    "period_start",
-    "period_end",
-    "published",
-    "value_as_written",
-    "unit",
-    "source_id",
-    "confidence",
-    "note",
-)
-CONFIDENCE = ("high", "medium", "low")
-DEPARTMENTS = 10  # Haiti's departments, P-codes HT01..HT10
 STEP = "clean_displacement"
 OUT_SUBDIR = Path("data") / "displacement"
 NATIONAL_KEYS = ("round",)
 DEPARTMENT_KEYS = ("round", "pcode")
 CONTEXT_KEYS = ("series", "geography", "period_start", "period_end")
-_ROUND = re.compile(r"^R\d+(\.\d+)?$")
-_PCODE = re.compile(r"^HT\d{2}$")
-# Rounds in HDX workbook names: "...-r1.xlsx", "round-3-zmpp...", "...round-11-september...".
-_ROUND_IN_NAME = re.compile(r"(?i)(?:^|[^a-z])r(?:ound)?[-_ ]?(\d{1,2})(?![0-9])")
-_IOM = re.compile(r"\b(iom|oim|dtm)\b|displacement tracking matrix", re.IGNORECASE)
-_CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
-
-
-def raw_paths(raw_dir: str | Path) -> dict[str, Path]:
-    base = Path(raw_dir)
-    return {
-        "national": base / "displacement" / "idps_national.csv",
-        "departments": base / "displacement" / "idps_departments.csv",
-        "context": base / "displacement" / "context.csv",
-        "decisions": base / "decisions.csv",
-    }
 
 
 @dataclass(frozen=True)
@@ -139,7 +113,7 @@ class RawDisplacement:
     departments: pl.DataFrame
     context: pl.DataFrame
     decisions: pl.DataFrame  # decisions naming displacement figures; chosen/rejected are lists
-    fact_base_date: dt.date | None  # newest full publication date in sources.csv (rule 2)
+    dtm_inputs: tuple[DtmInput, ...] = ()  # files in data/raw/displacement/dtm/ (rule 5)
 
 
 @dataclass(frozen=True)
@@ -154,266 +128,6 @@ class Tables:
 # ------------------------------------------------------------------------------------------
 # Reading and parsing the raw files
 # ------------------------------------------------------------------------------------------
-
-
-def precision_of(value: ReportedValue) -> int | None:
-    """The place value of the last non-zero digit: 1,041,229 -> 1; 1,041,000 -> 1,000.
-
-    Prefers the finer of two figures that are both written without a qualifier."""
-    number = value.value
-    if not isinstance(number, int):
-        return None  # percentages: not compared by rounding
-    step = 1
-    while number and number % 10 == 0:
-        number //= 10
-        step *= 10
-    return step
-
-
-def _span(path: Path, row: dict[str, Any], column: str) -> Any:
-    text = row[column]
-    return None if text is None else parse_date_span(text, file=path, row=row[LINE], column=column)
-
-
-def _check_choice(
-    frame: pl.DataFrame, path: Path, index: int, column: str, allowed: Sequence[str]
-) -> None:
-    if frame[column][index] not in allowed:
-        raise fail_row(
-            path, frame, index, column, f"unknown {column}", f"Use one of: {', '.join(allowed)}"
-        )
-
-
-def _read(
-    path: Path, columns: Sequence[str], required: Sequence[str], sources: pl.DataFrame
-) -> pl.DataFrame:
-    frame = read_raw_csv(path, columns, required=required)
-    raise_on_duplicates(frame, path, "figure_id")
-    check_source_ids(frame, path, sources)
-    return frame
-
-
-def _common(frame: pl.DataFrame, path: Path, index: int, row: dict[str, Any]) -> dict[str, Any]:
-    """Value, publication date and confidence: the cells every figure file shares."""
-    _check_choice(frame, path, index, "confidence", CONFIDENCE)
-    # No default unit: the text says whether it is a percentage ("54%"); otherwise people.
-    value = parse_reported_value(
-        row["value_as_written"], file=path, row=row[LINE], column="value_as_written"
-    )
-    published = _span(path, row, "published")
-    return {
-        "figure_id": row["figure_id"],
-        "fact_ref": row["fact_ref"],
-        "value_as_written": row["value_as_written"],
-        "source_id": row["source_id"],
-        "confidence": row["confidence"],
-        "note": row["note"],
-        "line": row[LINE],
-        "published_given": published.last if published else None,
-        "value": value.value,
-        "low": value.low,
-        "high": value.high,
-        "qualifier": value.qualifier,
-        "value_unit": value.unit,
-        "precision": precision_of(value),
-    }
-
-
-def _check_round(frame: pl.DataFrame, path: Path, index: int) -> None:
-    text = frame["round"][index]
-    if text is not None and not _ROUND.match(text):
-        raise fail_row(
-            path,
-            frame,
-            index,
-            "round",
-            "not a round name",
-            "Write the round as R<number>, e.g. R10 or R5.1",
-        )
-
-
-_FIGURE_SCHEMA = {
-    "value": pl.Float64,
-    "low": pl.Float64,
-    "high": pl.Float64,
-    "precision": pl.Int64,
-    "published_given": pl.Date,
-    "qualifier": pl.String,
-    "value_unit": pl.String,
-    "fact_ref": pl.String,
-    "note": pl.String,
-    "round": pl.String,
-}
-
-
-def _frame(rows: list[dict[str, Any]], extra: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows, schema_overrides={**_FIGURE_SCHEMA, **extra}, infer_schema_length=None
-    )
-
-
-def load_national(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
-    frame = _read(
-        path,
-        NATIONAL_COLUMNS,
-        ("figure_id", "reference_period_end", "value_as_written", "source_id", "confidence"),
-        sources,
-    )
-    rows = []
-    for i, row in enumerate(frame.iter_rows(named=True)):
-        _check_round(frame, path, i)
-        if row["round"] is not None or row["coverage"] is not None:
-            # the report says when growth is only wider coverage: a round needs its coverage
-            _check_choice(frame, path, i, "coverage", COVERAGES)
-        covered = row["departments_covered"]
-        if covered is not None and (not covered.isdigit() or not 1 <= int(covered) <= DEPARTMENTS):
-            raise fail_row(
-                path,
-                frame,
-                i,
-                "departments_covered",
-                "not a number of departments from 1 to 10",
-                "Write how many of Haiti's 10 departments the round covered",
-            )
-        start, end = (
-            _span(path, row, "reference_period_start"),
-            _span(path, row, "reference_period_end"),
-        )
-        counts = {
-            c: parse_optional(row[c], unit=c, file=path, row=row[LINE], column=c)
-            for c in ("households", "sites")
-        }
-        rows.append(
-            {
-                **_common(frame, path, i, row),
-                "round": row["round"],
-                "reference_period_start": start.first if start else None,
-                "reference_period_end": end.last,
-                "coverage": row["coverage"],
-                "departments_covered": int(covered) if covered else None,
-                **{c: v.value if v else None for c, v in counts.items()},
-            }
-        )
-    return _frame(
-        rows,
-        {
-            "reference_period_start": pl.Date,
-            "reference_period_end": pl.Date,
-            "departments_covered": pl.Int64,
-            "households": pl.Int64,
-            "sites": pl.Int64,
-            "coverage": pl.String,
-        },
-    )
-
-
-def load_departments(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
-    frame = _read(
-        path,
-        DEPARTMENT_COLUMNS,
-        (
-            "figure_id",
-            "round",
-            "department",
-            "pcode",
-            "reference_period_end",
-            "value_as_written",
-            "source_id",
-            "confidence",
-        ),
-        sources,
-    )
-    rows = []
-    for i, row in enumerate(frame.iter_rows(named=True)):
-        _check_round(frame, path, i)
-        if not _PCODE.match(row["pcode"]):
-            raise fail_row(
-                path,
-                frame,
-                i,
-                "pcode",
-                "not a department P-code",
-                "Use HT01 (Ouest) ... HT10 (Nippes)",
-            )
-        rows.append(
-            {
-                **_common(frame, path, i, row),
-                "round": row["round"],
-                "department": row["department"],
-                "pcode": row["pcode"],
-                "reference_period_end": _span(path, row, "reference_period_end").last,
-            }
-        )
-    return _frame(rows, {"reference_period_end": pl.Date})
-
-
-def load_context(path: Path, sources: pl.DataFrame) -> pl.DataFrame:
-    frame = _read(
-        path,
-        CONTEXT_COLUMNS,
-        (
-            "figure_id",
-            "series",
-            "geography",
-            "period_end",
-            "value_as_written",
-            "unit",
-            "source_id",
-            "confidence",
-        ),
-        sources,
-    )
-    rows = []
-    for i, row in enumerate(frame.iter_rows(named=True)):
-        start, end = _span(path, row, "period_start"), _span(path, row, "period_end")
-        rows.append(
-            {
-                **_common(frame, path, i, row),
-                "round": None,
-                "series": row["series"],
-                "geography": row["geography"],
-                "unit": row["unit"],
-                "period_start": start.first if start else None,
-                "period_end": end.last,
-            }
-        )
-    return _frame(rows, {"period_start": pl.Date, "period_end": pl.Date})
-
-
-def load_decisions(path: Path, known_ids: set[str]) -> pl.DataFrame:
-    """The decisions that name displacement figures (any kind: "idps_national", "killings",
-    ...). A decision that names one must name only figures that exist."""
-    frame = read_decisions(path)
-    keep = []
-    for i, row in enumerate(frame.iter_rows(named=True)):
-        named = split_ids(row["chosen"]) + split_ids(row["rejected"])
-        if not any(n in known_ids for n in named):
-            continue  # a decision about mission figures (notebook 10)
-        for column in ("chosen", "rejected"):
-            for figure_id in split_ids(row[column]):
-                if figure_id not in known_ids:
-                    raise fail_row(
-                        path,
-                        frame,
-                        i,
-                        column,
-                        f"decision names figure {figure_id!r}, which is in none of "
-                        "the displacement files",
-                        "Use a figure_id from data/raw/displacement/*.csv",
-                    )
-        keep.append(i)
-    return frame[keep].with_columns(
-        pl.col(c).map_elements(split_ids, return_dtype=pl.List(pl.String))
-        if keep
-        else pl.col(c).cast(pl.List(pl.String))
-        for c in ("chosen", "rejected")
-    )
-
-
-def fact_base_date(sources: pl.DataFrame) -> dt.date | None:
-    """The newest full (day) publication date in sources.csv: the latest build's as_of."""
-    full = sources.filter(pl.col("published_first") == pl.col("published_last"))
-    return full["published_last"].max() if full.height else None  # type: ignore[return-value]
 
 
 def load_raw(raw_dir: str | Path) -> RawDisplacement:
@@ -442,7 +156,7 @@ def load_raw(raw_dir: str | Path) -> RawDisplacement:
         departments=_mark_sources(departments, iom, days),
         context=_mark_sources(context, iom, days),
         decisions=load_decisions(paths["decisions"], set(ids)),
-        fact_base_date=fact_base_date(sources),
+        dtm_inputs=dtm_files.folder_inputs(raw_dir, sources),
     )
 
 
@@ -467,678 +181,27 @@ def _mark_sources(
 # ------------------------------------------------------------------------------------------
 
 
-def _own_date(fact_base: dt.date | None) -> pl.Expr:
-    """The figure's own date (its cell, else its source's), capped at the fact-base date."""
-    own = pl.coalesce("published_given", "source_published")
-    if fact_base is None:
-        return own
-    return pl.when(own.is_not_null()).then(pl.min_horizontal(own, pl.lit(fact_base)))
-
-
-def round_first_published(raw: RawDisplacement) -> pl.DataFrame:
-    """Per round: the earliest own date of any of its figures, and which figure has it.
-    Figures a decision set aside (e.g. for their date) do not date their round."""
-    set_aside = [i for ids in raw.decisions["rejected"] for i in ids]
-    dated = (
-        pl.concat(
-            [
-                f.select(
-                    "round", "figure_id", _own_date(raw.fact_base_date).alias("round_published")
-                )
-                for f in (raw.national, raw.departments)
-            ]
-        )
-        .drop_nulls()
-        .filter(~pl.col("figure_id").is_in(set_aside))
-    )
-    return (
-        dated.sort("round_published", "figure_id")
-        .group_by("round", maintain_order=True)
-        .first()
-        .rename({"figure_id": "round_dated_by"})
-    )
-
-
-def date_figures(
-    frame: pl.DataFrame,
-    first: pl.DataFrame | None,
-    fact_base: dt.date | None,
-    table: str,
-    log: CleaningLog,
-) -> pl.DataFrame:
-    """Add ``published`` (the day a figure counts from) and ``dated_by`` (why that day)."""
-    if first is None:
-        first = pl.DataFrame(
-            schema={"round": pl.String, "round_published": pl.Date, "round_dated_by": pl.String}
-        )
-    own = _own_date(fact_base)
-    by_round = (
-        own.is_null()
-        & pl.col("is_iom")
-        & (pl.col("qualifier") == "exact")
-        & pl.col("round_published").is_not_null()
-    )
-    capped = pl.lit(fact_base is not None) & pl.coalesce("published_given", "source_published").gt(
-        pl.lit(fact_base)
-    )
-    out = (
-        frame.join(first, on="round", how="left")
-        .with_columns(
-            published=pl.when(own.is_not_null())
-            .then(own)
-            .when(by_round)
-            .then(pl.col("round_published"))
-            .otherwise(pl.lit(fact_base, dtype=pl.Date)),
-            dated_by=pl.when(capped)
-            .then(pl.lit("fact base date (partial date runs past it)"))
-            .when(pl.col("published_given").is_not_null())
-            .then(pl.lit("published"))
-            .when(pl.col("source_published").is_not_null())
-            .then(pl.lit("sources.csv"))
-            .when(by_round)
-            .then(pl.lit("round ") + pl.col("round_dated_by"))
-            .otherwise(pl.lit("fact base date (undated)")),
-        )
-        .drop("round_published", "round_dated_by")
-    )
-    for row in out.filter(pl.col("dated_by").str.starts_with("round ")).iter_rows(named=True):
-        log.add(
-            table,
-            "dated by the first report of its round",
-            1,
-            f"{row['round']}: undated IOM figure {row['value_as_written']} counts from "
-            f"{row['published']}, the date of {row['dated_by'].split()[-1]}",
-            [row["figure_id"]],
-        )
-    undated = out.filter(pl.col("dated_by") == "fact base date (undated)")
-    if undated.height:
-        log.add(
-            table,
-            "undated: counts only from the fact-base date",
-            undated.height,
-            f"no date and no dated IOM figure of the same round: left out of as-of runs "
-            f"before {fact_base}",
-            undated["figure_id"].to_list(),
-        )
-    return out
-
-
 # ------------------------------------------------------------------------------------------
 # As of, decisions, one figure per key (rules 1, 3, 4)
 # ------------------------------------------------------------------------------------------
 
 
-def known_by(
-    frame: pl.DataFrame, as_of: dt.date, table: str, log: CleaningLog, period_end: str | None
-) -> pl.DataFrame:
-    """Figures published by ``as_of`` and, if ``period_end`` is given, whose period had ended
-    (a partial period end such as "2024-09" is its last day)."""
-    late = frame.filter(pl.col("published").is_null() | (pl.col("published") > as_of))
-    if late.height:
-        log.add(
-            table,
-            "left out: published after as_of",
-            late.height,
-            f"as_of {as_of}",
-            late["figure_id"].to_list(),
-        )
-    known = frame.filter(pl.col("published") <= as_of)
-    if period_end is None:
-        return known
-    running = known.filter(pl.col(period_end) > as_of)
-    if running.height:
-        log.add(
-            table,
-            "left out: period not over at as_of",
-            running.height,
-            f"as_of {as_of}",
-            running["figure_id"].to_list(),
-        )
-    return known.filter(pl.col(period_end) <= as_of)
-
-
-def apply_decisions(
-    frame: pl.DataFrame, decisions: pl.DataFrame, keys: Sequence[str], table: str, log: CleaningLog
-) -> pl.DataFrame:
-    """Rule 3: set aside rejected figures of the same round/period as a known chosen figure;
-    mark chosen figures with their ``decision_id``."""
-    group_of = {r[0]: tuple(r[1:]) for r in frame.select("figure_id", *keys).iter_rows()}
-    chosen: dict[str, str] = {}
-    rejected: dict[str, str] = {}
-    for row in decisions.iter_rows(named=True):
-        picked = [c for c in row["chosen"] if c in group_of]
-        if not picked:
-            continue  # its chosen figure is not known yet (or is in another table)
-        groups = {group_of[c] for c in picked}
-        chosen.update({c: row["decision_id"] for c in picked})
-        same = [r for r in row["rejected"] if group_of.get(r) in groups]
-        other = [r for r in row["rejected"] if r in group_of and group_of[r] not in groups]
-        rejected.update({r: row["decision_id"] for r in same})
-        if same:
-            log.add(
-                table,
-                "set aside by a decision",
-                len(same),
-                f"decision {row['decision_id']}: {row['topic'] or ''}".strip(),
-                same,
-            )
-        if other:
-            log.add(
-                table,
-                "decision not applied: compares different rounds or periods",
-                len(other),
-                f"decision {row['decision_id']}: {row['topic'] or ''}".strip(),
-                other,
-            )
-    return frame.filter(~pl.col("figure_id").is_in(list(rejected))).with_columns(
-        decision_id=pl.col("figure_id").replace_strict(chosen, default=None, return_dtype=pl.String)
-    )
-
-
-def pick_best(
-    frame: pl.DataFrame, keys: Sequence[str], table: str, log: CleaningLog
-) -> pl.DataFrame:
-    """Rule 4: one figure per ``keys``; the others are logged as not used."""
-    ranked = frame.with_columns(
-        _undecided=pl.col("decision_id").is_null(),
-        _inexact=pl.col("qualifier") != "exact",
-        _conf=pl.col("confidence").replace_strict(_CONFIDENCE_RANK, return_dtype=pl.Int8),
-    ).sort(
-        ["_undecided", "_inexact", "precision", "published", "_conf", "figure_id"], nulls_last=True
-    )
-    best = (
-        ranked.group_by(keys, maintain_order=True).first().drop("_undecided", "_inexact", "_conf")
-    )
-    others = sorted(set(frame["figure_id"]) - set(best["figure_id"]))
-    if others:
-        log.add(
-            table,
-            "not used: another figure for the same round or period is preferred",
-            len(others),
-            "a decision's choice, else exact before qualified, the finest "
-            "rounding, the earliest published",
-            others,
-        )
-    return best
-
-
-def contradicts(
-    number: int, qualifier: str, value: float, low: float | None, high: float | None
-) -> bool:
-    """Whether ``number`` is outside what a reported figure says (values.ReportedValue)."""
-    if qualifier == "more_than":
-        return not number > value
-    if qualifier == "less_than":
-        return not number < value
-    return (low is not None and number < low) or (high is not None and number > high)
-
-
 # ------------------------------------------------------------------------------------------
-# Dropped-in DTM files (rule 5)
+# The three tables (rule 5, DTM files, lives in clean/dtm_files.py)
 # ------------------------------------------------------------------------------------------
-
-
-def dtm_round(text: str | None) -> str | None:
-    """DTM's round number as the fact base writes it: "10" -> "R10", "5.1" -> "R5.1"."""
-    if text is None or not str(text).strip():
-        return None
-    text = str(text).strip()
-    return text if text.upper().startswith("R") else f"R{text}"
-
-
-def round_from_name(path: Path) -> str | None:
-    """HDX baseline workbooks do not say their round; their file names do ("...-r1.xlsx")."""
-    match = _ROUND_IN_NAME.search(path.stem)
-    return match.group(1) if match else None
-
-
-_DTM_SCHEMA = {
-    "source_file": pl.String,
-    "file_order": pl.Int32,
-    "round": pl.String,
-    "reporting_date": pl.Date,
-    "admin_level": pl.Int8,
-    "admin1_name": pl.String,
-    "admin1_pcode": pl.String,
-    "idps": pl.Int64,
-    "households": pl.Int64,
-    "complete": pl.Boolean,
-    "n_departments": pl.UInt32,
-}
-
-
-def read_dtm_files(
-    paths: Sequence[str | Path], first: pl.DataFrame, log: CleaningLog
-) -> pl.DataFrame:
-    """Baseline figures of the given files, national and by department, each dated (rule 5):
-    one row per (file, round, level, department); ``complete`` says whether the file is a
-    complete national baseline for the round."""
-    frames = [pl.DataFrame(schema=_DTM_SCHEMA)]
-    for order, raw_path in enumerate(paths):
-        path = Path(raw_path)
-        df = dtm.read_dtm_file(path, round=round_from_name(path))
-        baseline_op = pl.col("operation") == dtm.BASELINE_OPERATION
-        other = df.filter(~baseline_op)
-        if other.height:
-            log.add(
-                "dtm_files",
-                "not used: other DTM operations",
-                other.height,
-                f"{path.name}: {', '.join(sorted(set(other['operation'])))}",
-            )
-        not_ba = df.filter(baseline_op & (pl.col("assessment_type") != "BA"))
-        if not_ba.height:
-            types = ", ".join(sorted(set(not_ba["assessment_type"])))
-            log.add(
-                "dtm_files",
-                "not used: not a baseline assessment",
-                not_ba.height,
-                f"{path.name}: {types} (site or event counts are a subset of the "
-                "baseline, never added to it)",
-            )
-        ba = df.filter(baseline_op & (pl.col("assessment_type") == "BA"))
-        unknown = ba.filter(pl.col("round").is_null() | pl.col("reporting_date").is_null())
-        if unknown.height:
-            log.add(
-                "dtm_files",
-                "not used: round or reporting date unknown",
-                unknown.height,
-                f"{path.name}: name the round in the file name (e.g. ...-r12.xlsx)",
-            )
-        ba = ba.filter(pl.col("round").is_not_null() & pl.col("reporting_date").is_not_null())
-        log.add(
-            "dtm_files",
-            "read",
-            ba.height,
-            f"{path.name}: baseline rows for rounds "
-            + ", ".join(sorted({dtm_round(r) or "" for r in ba["round"]}, key=_round_key)),
-        )
-        frames.append(_classify(ba, order))
-    stamp = pl.col("reporting_date").dt.month_end()
-    return (
-        pl.concat(frames)
-        .with_columns(
-            pl.col("round").map_elements(dtm_round, return_dtype=pl.String),
-        )
-        .join(first, on="round", how="left")
-        .with_columns(
-            published=pl.max_horizontal(stamp, "round_published"),
-            dated_by=pl.when(pl.col("round_published") > stamp)
-            .then(pl.lit("round ") + pl.col("round_dated_by"))
-            .otherwise(pl.lit("DTM reporting date (month end)")),
-        )
-        .drop("round_published", "round_dated_by")
-    )
-
-
-def _round_key(name: str) -> tuple[float, str]:
-    digits = re.sub(r"[^0-9.]", "", name)
-    return (float(digits) if digits else 0.0, name)
-
-
-def _classify(ba: pl.DataFrame, order: int) -> pl.DataFrame:
-    departments = (
-        ba.filter(pl.col("admin_level") == 1)
-        .group_by("round")
-        .agg(n_departments=pl.col("admin1_pcode").n_unique())
-    )
-    national = ba.filter(pl.col("admin_level") == 0).select("round").unique()
-    # A workbook's national row is only the sum of its departments: complete if all are there.
-    workbook = ba["source_format"].eq("hdx_baseline_xlsx").any() if ba.height else False
-    complete = (
-        (pl.col("n_departments").fill_null(0) >= DEPARTMENTS)
-        if workbook
-        else pl.col("round").is_in(national["round"].implode())
-    )
-    return (
-        ba.join(departments, on="round", how="left")
-        .with_columns(complete=complete, file_order=pl.lit(order, dtype=pl.Int32))
-        .select(list(_DTM_SCHEMA))
-        .cast(_DTM_SCHEMA)
-    )  # type: ignore[arg-type]
-
-
-def contradicting_records(files: pl.DataFrame, raw: RawDisplacement) -> pl.DataFrame:
-    """(round, reporting_date, why) of file records whose national baseline contradicts IOM's
-    own published wording for the round ("more than 113,000" against the API's 24,212 people
-    in sites): the record counts something narrower, at every level (rule 5)."""
-    worded = raw.national.filter(
-        pl.col("is_iom") & (pl.col("qualifier") != "exact") & pl.col("round").is_not_null()
-    )
-    found: list[dict[str, Any]] = []
-    for row in files.filter((pl.col("admin_level") == 0) & pl.col("complete")).iter_rows(
-        named=True
-    ):
-        for fig in worded.filter(pl.col("round") == row["round"]).iter_rows(named=True):
-            if contradicts(row["idps"], fig["qualifier"], fig["value"], fig["low"], fig["high"]):
-                found.append(
-                    {
-                        "round": row["round"],
-                        "reporting_date": row["reporting_date"],
-                        "why": f"{row['source_file']} says {row['idps']:,} but IOM's own "
-                        f"figure {fig['figure_id']} for the round says "
-                        f"{fig['value_as_written']!r}",
-                    }
-                )
-                break
-    return pl.DataFrame(
-        found, schema={"round": pl.String, "reporting_date": pl.Date, "why": pl.String}
-    ).unique(["round", "reporting_date"])
-
-
-def _file_figures(
-    files: pl.DataFrame,
-    level: int,
-    as_of: dt.date,
-    contradicting: pl.DataFrame,
-    rejected: set[tuple[Any, ...]],
-    log: CleaningLog,
-) -> pl.DataFrame:
-    """File figures of one level known by ``as_of``, one per round (and department). The first
-    file given wins; disagreements between files are logged."""
-    keys = ["round"] if level == 0 else ["round", "admin1_pcode"]
-    rows = files.filter(
-        (pl.col("admin_level") == level) & (pl.col("complete") if level == 0 else pl.lit(True))
-    )
-    bad = rows.join(contradicting, on=["round", "reporting_date"], how="inner")
-    for row in (
-        bad.group_by("source_file", "round", "why", maintain_order=True).len().iter_rows(named=True)
-    ):
-        log.add(
-            "dtm_files",
-            "not used: contradicts IOM's own figure",
-            row["len"],
-            f"{row['source_file']} {row['round']} "
-            f"({'national' if level == 0 else 'departments'}): {row['why']}",
-        )
-    rows = rows.join(contradicting, on=["round", "reporting_date"], how="anti")
-    repeats = [(*(r[k] for k in keys), r["idps"]) in rejected for r in rows.iter_rows(named=True)]
-    for row in rows.filter(pl.Series(repeats, dtype=pl.Boolean)).iter_rows(named=True):
-        log.add(
-            "dtm_files",
-            "not used: repeats a figure a decision set aside",
-            1,
-            f"{row['source_file']} {'/'.join(str(row[k]) for k in keys)}: {row['idps']:,}",
-        )
-    rows = rows.filter(~pl.Series(repeats, dtype=pl.Boolean))
-    late = rows.filter(pl.col("published") > as_of)
-    if late.height:
-        log.add(
-            "dtm_files",
-            "left out: published after as_of",
-            late.height,
-            f"as_of {as_of}: rounds {', '.join(sorted(set(late['round']), key=_round_key))}",
-        )
-    rows = rows.filter(pl.col("published") <= as_of)
-    for key, group in rows.group_by(keys, maintain_order=True):
-        if group["idps"].n_unique() > 1:
-            log.add(
-                "dtm_files",
-                "conflict between DTM files",
-                group.height,
-                f"{'/'.join(map(str, key))}: "
-                + "; ".join(
-                    f"{f} {n:,}" for f, n in group.select("source_file", "idps").iter_rows()
-                )
-                + " (the first file given is used)",
-            )
-    return rows.sort("file_order").group_by(keys, maintain_order=True).first()
-
-
-def _log_conflicts(table: str, merged: pl.DataFrame, keys: Sequence[str], log: CleaningLog) -> None:
-    """A file and the fact base disagree on the same round and level: log both numbers."""
-    differ = merged.filter(
-        pl.col("figure_id").is_not_null() & (pl.col("value") != pl.col("idps").cast(pl.Float64))
-    )
-    for row in differ.iter_rows(named=True):
-        log.add(
-            table,
-            "conflict: DTM file and fact base differ",
-            1,
-            f"{' '.join(str(row[k]) for k in keys)}: {row['source_file']} says "
-            f"{row['idps']:,}; figure {row['figure_id']} says {row['value_as_written']} "
-            f"({row['value']:,.0f}); the file is used",
-            [row["figure_id"]],
-        )
-
-
-def _file_rows(
-    files: pl.DataFrame, meta: pl.DataFrame, keys: list[str], figure_id: pl.Expr
-) -> pl.DataFrame:
-    """File figures in the shape of the fact-base rows they replace."""
-    return files.join(meta, on=keys, how="left").with_columns(
-        pl.coalesce("reference_period_end", "reporting_date").alias("reference_period_end"),
-        *(pl.col("idps").cast(pl.Float64).alias(c) for c in ("value", "low", "high")),
-        qualifier=pl.lit("exact"),
-        precision=pl.lit(1, dtype=pl.Int64),
-        value_as_written=pl.col("idps").cast(pl.String),
-        basis=pl.lit("DTM file ") + pl.col("source_file"),
-        figure_id=figure_id,
-        source_id=pl.lit(None, dtype=pl.String),
-        confidence=pl.lit("high"),
-        decision_id=pl.lit(None, dtype=pl.String),
-    )
-
-
-def _replace(
-    best: pl.DataFrame, file_rows: pl.DataFrame, keys: list[str], table: str, log: CleaningLog
-) -> pl.DataFrame:
-    replaced = best.join(file_rows.select(keys), on=keys, how="semi")
-    if replaced.height:
-        log.add(
-            table,
-            "replaced by a DTM file",
-            replaced.height,
-            "rule 5: a file's figure replaces the fact base's for the levels it covers",
-            replaced["figure_id"].to_list(),
-        )
-    added = file_rows.join(best.select(keys), on=keys, how="anti")
-    if added.height:
-        log.add(
-            table,
-            "added from a DTM file (not in the fact base)",
-            added.height,
-            ", ".join(added["figure_id"]),
-        )
-    kept = best.join(file_rows.select(keys), on=keys, how="anti")
-    return pl.concat([kept.select(file_rows.columns), file_rows], how="vertical_relaxed")
-
-
-# ------------------------------------------------------------------------------------------
-# The three tables
-# ------------------------------------------------------------------------------------------
-
-
-def _best_known(
-    frame: pl.DataFrame,
-    raw: RawDisplacement,
-    as_of: dt.date,
-    keys: Sequence[str],
-    table: str,
-    log: CleaningLog,
-    period_end: str | None,
-    first: pl.DataFrame | None,
-) -> tuple[pl.DataFrame, set[tuple[Any, ...]]]:
-    """Rules 1-4 on one raw table; also (key..., value) of figures a decision set aside."""
-    dated = date_figures(frame, first, raw.fact_base_date, table, log)
-    known = known_by(dated, as_of, table, log, period_end)
-    decided = apply_decisions(known, raw.decisions, keys, table, log)
-
-    # Numbers a decision rejected (not merely a rejected report of the chosen number).
-    def numbers(f: pl.DataFrame) -> set[tuple[Any, ...]]:
-        return {(*(r[k] for k in keys), int(r["value"])) for r in f.iter_rows(named=True)}
-
-    gone = known.join(decided.select("figure_id"), on="figure_id", how="anti")
-    rejected = numbers(gone) - numbers(decided)
-    best = pick_best(decided, keys, table, log).with_columns(
-        basis=pl.when(pl.col("decision_id").is_not_null())
-        .then(pl.lit("decision ") + pl.col("decision_id"))
-        .otherwise(pl.lit("fact base: most precise figure known"))
-    )
-    return best, rejected
-
-
-def national_series(
-    raw: RawDisplacement,
-    as_of: dt.date,
-    files: pl.DataFrame,
-    log: CleaningLog,
-    contradicting: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """One row per round known by ``as_of`` (rules 1-5)."""
-    no_round = raw.national.filter(pl.col("round").is_null())
-    if no_round.height:
-        log.add(
-            "idps_national",
-            "not a DTM round: not in the round series",
-            no_round.height,
-            "e.g. an IOM situation report",
-            no_round["figure_id"].to_list(),
-        )
-    rounds = raw.national.filter(pl.col("round").is_not_null())
-    best, rejected = _best_known(
-        rounds,
-        raw,
-        as_of,
-        ["round"],
-        "idps_national",
-        log,
-        "reference_period_end",
-        round_first_published(raw),
-    )
-    # Households and sites: from any report of the round that gives the same count (the API
-    # record and IOM's dashboard of R2 agree on 155,166; only the dashboard has households).
-    extra = rounds.group_by("round", "value").agg(
-        pl.col("households").drop_nulls().first().alias("_hh"),
-        pl.col("sites").drop_nulls().first().alias("_sites"),
-    )
-    best = (
-        best.join(extra, on=["round", "value"], how="left")
-        .with_columns(
-            households=pl.coalesce("households", "_hh"),
-            sites=pl.coalesce("sites", "_sites"),
-        )
-        .drop("_hh", "_sites")
-    )
-    if contradicting is None:
-        contradicting = contradicting_records(files, raw)
-    from_files = _file_figures(files, 0, as_of, contradicting, rejected, log)
-    if not from_files.is_empty():
-        _log_conflicts(
-            "idps_national",
-            from_files.join(best, on="round", how="left", suffix="_fb"),
-            ["round"],
-            log,
-        )
-        # Coverage and reference period belong to the round, not to the file: take them from
-        # the figure replaced, else from any fact-base figure of the round.
-        meta_cols = [
-            "round",
-            "coverage",
-            "departments_covered",
-            "reference_period_start",
-            "reference_period_end",
-        ]
-        meta = pl.concat(
-            [
-                best.select(meta_cols),
-                rounds.sort("reference_period_end", descending=True).select(meta_cols),
-            ]
-        ).unique("round", keep="first")
-        everywhere = pl.col("n_departments").fill_null(0) >= DEPARTMENTS
-        rows = _file_rows(
-            from_files, meta, ["round"], pl.col("source_file") + "#" + pl.col("round")
-        ).with_columns(
-            coverage=pl.coalesce("coverage", pl.when(everywhere).then(pl.lit("all_departments"))),
-            departments_covered=pl.coalesce(
-                "departments_covered", pl.when(everywhere).then(DEPARTMENTS)
-            ).cast(pl.Int64),
-            sites=pl.lit(None, dtype=pl.Int64),
-        )
-        best = _replace(
-            best,
-            rows.select([c for c in best.columns if c in rows.columns]),
-            ["round"],
-            "idps_national",
-            log,
-        )
-    return _finish_national(best)
-
-
-def _finish_national(frame: pl.DataFrame) -> pl.DataFrame:
-    ordered = frame.sort("reference_period_end", "round")
-    # an unstated number of departments is not a change; a different stated number is
-    changed = pl.col("coverage").shift(1).ne_missing(pl.col("coverage")) | (
-        pl.col("departments_covered").shift(1) != pl.col("departments_covered")
-    ).fill_null(False)
-    return ordered.with_columns(
-        coverage_changed=(pl.int_range(pl.len()) > 0) & changed,
-        idps=pl.col("value").cast(pl.Int64),
-        idps_low=pl.col("low").cast(pl.Int64),
-        idps_high=pl.col("high").cast(pl.Int64),
-        idps_as_written=pl.col("value_as_written"),
-    )
-
-
-def department_series(
-    raw: RawDisplacement,
-    as_of: dt.date,
-    files: pl.DataFrame,
-    log: CleaningLog,
-    contradicting: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """Rounds x departments known by ``as_of``; DTM file rows win for the levels they cover."""
-    keys = list(DEPARTMENT_KEYS)
-    best, rejected = _best_known(
-        raw.departments,
-        raw,
-        as_of,
-        keys,
-        "idps_departments",
-        log,
-        "reference_period_end",
-        round_first_published(raw),
-    )
-    if contradicting is None:
-        contradicting = contradicting_records(files, raw)
-    from_files = _file_figures(files, 1, as_of, contradicting, rejected, log).rename(
-        {"admin1_pcode": "pcode"}
-    )
-    if not from_files.is_empty():
-        _log_conflicts(
-            "idps_departments", from_files.join(best, on=keys, how="left", suffix="_fb"), keys, log
-        )
-        names = raw.departments.group_by("pcode").agg(pl.col("department").first())
-        meta = best.select(*keys, "reference_period_end")
-        rows = _file_rows(
-            from_files.join(names, on="pcode", how="left"),
-            meta,
-            keys,
-            pl.col("source_file") + "#" + pl.col("round") + "/" + pl.col("pcode"),
-        ).with_columns(department=pl.coalesce("department", "admin1_name"))
-        best = _replace(
-            best,
-            rows.select([c for c in best.columns if c in rows.columns]),
-            keys,
-            "idps_departments",
-            log,
-        )
-    return best.with_columns(
-        idps=pl.col("value").cast(pl.Int64), idps_as_written=pl.col("value_as_written")
-    )
-
-
-def context_series(raw: RawDisplacement, as_of: dt.date, log: CleaningLog) -> pl.DataFrame:
-    """Killings, injuries, food insecurity...: one figure per series, geography and period."""
-    best, _ = _best_known(raw.context, raw, as_of, list(CONTEXT_KEYS), "context", log, None, None)
-    return best.with_columns(projected=pl.col("period_end") > pl.col("published"))
 
 
 def build_tables(
-    raw: RawDisplacement, as_of: dt.date, dtm_files: Sequence[str | Path], log: CleaningLog
+    raw: RawDisplacement,
+    as_of: dt.date,
+    dtm_files_given: Sequence[str | Path | DtmInput],
+    log: CleaningLog,
 ) -> Tables:
-    files = read_dtm_files(dtm_files, round_first_published(raw), log)
-    contradicting = contradicting_records(files, raw)
+    """The three tables at ``as_of``: the fact base, the DTM files kept in
+    ``data/raw/displacement/dtm/`` and any others given (``DTM_FILES``)."""
+    inputs = dtm_files.build_inputs(raw.dtm_inputs, dtm_files_given)
+    files = dtm_files.read_dtm_files(inputs, _round_dates(raw), log)
+    contradicting = dtm_files.contradicting_records(files, raw.national)
     return Tables(
         national=national_series(raw, as_of, files, log, contradicting),
         departments=department_series(raw, as_of, files, log, contradicting),
@@ -1205,8 +268,11 @@ def run(
     and the cleaning log."""
     log = CleaningLog(STEP)
     raw = load_raw(raw_dir)
-    tables = build_tables(raw, parse_as_of(as_of), dtm_files, log)
-    return write_tables(tables, out_dir, log), log
+    day = parse_as_of(as_of)
+    tables = build_tables(raw, day, dtm_files, log)
+    written = write_tables(tables, out_dir, log)
+    write_run_record(Path(out_dir) / OUT_SUBDIR, STEP, day)
+    return written, log
 
 
 # ------------------------------------------------------------------------------------------
@@ -1257,7 +323,7 @@ def newest_national(national: pl.DataFrame) -> dict[str, Any]:
             **dict.fromkeys(HEADLINE_FIELDS),
             "credit": IOM_DTM_CREDIT,
         }
-    ordered = national.sort("reference_period_end", "round").to_dicts()
+    ordered = national.sort(round_number()).to_dicts()
     newest, first = _describe(ordered[-1]), _describe(ordered[0])
     return {
         **newest,

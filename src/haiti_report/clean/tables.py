@@ -9,6 +9,8 @@ as a formula (:func:`check_no_formulas`).
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,3 +140,26 @@ def write_table(
     log.add(name, "published", result.height)
     write_csv(result, out_dir / f"{name}.csv")
     return result
+
+
+RUN_RECORD = "run.json"
+
+
+def write_run_record(out_dir: Path, step: str, as_of: dt.date) -> Path:
+    """``run.json`` beside a step's tables: which step wrote them, as of which date. The report
+    reads the as-of date from here rather than from the raw files."""
+    path = out_dir / RUN_RECORD
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"as_of": as_of.isoformat(), "step": step}, sort_keys=True) + "\n")
+    tmp.replace(path)
+    return path
+
+
+SOURCES_TABLE = "sources.csv"
+
+
+def write_sources(sources: pl.DataFrame, data_dir: Path) -> Path:
+    """The sources registry, checked, with its parsed dates: what the report cites."""
+    columns = [c for c in sources.columns if c != "line"]
+    return write_csv(sources.select(columns).sort("source_id"), data_dir / SOURCES_TABLE)

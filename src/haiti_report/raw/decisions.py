@@ -17,8 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
+from haiti_report.core.dates import parse_date_span
 from haiti_report.core.errors import InputError
-from haiti_report.raw.dates import parse_date_span
 from haiti_report.raw.files import LINE, raise_on_duplicates, read_raw_csv
 
 COLUMNS = (

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import polars as pl
 
+from haiti_report.core.dates import DateSpan, parse_date_span
 from haiti_report.core.errors import InputError
-from haiti_report.raw.dates import DateSpan, parse_date_span
 from haiti_report.raw.files import LINE, read_raw_csv
 
 STORY_MARGIN_YEARS = 20
@@ -62,14 +62,18 @@ DEPARTMENTS = "displacement/idps_departments.csv"
 CONTEXT = "displacement/context.csv"
 DATE_RULES: tuple[DateRule, ...] = (
     DateRule("sources.csv", "published"),
+    DateRule("sources.csv", "accessed"),
     DateRule("mss/figures.csv", "event_date"),
     DateRule("decisions.csv", "decided"),
     DateRule("decisions.csv", "event_date"),
     DateRule("claims.csv", "claim_date"),
     DateRule(NATIONAL, "reference_period_start"),
     DateRule(NATIONAL, "reference_period_end"),
+    DateRule(NATIONAL, "api_reporting_date"),
     DateRule(NATIONAL, "published"),
+    DateRule(DEPARTMENTS, "reference_period_start"),
     DateRule(DEPARTMENTS, "reference_period_end"),
+    DateRule(DEPARTMENTS, "api_reporting_date"),
     DateRule(DEPARTMENTS, "published"),
     DateRule(CONTEXT, "period_start"),
     DateRule(CONTEXT, "period_end", ahead_days=PROJECTION_DAYS),
@@ -77,6 +81,7 @@ DATE_RULES: tuple[DateRule, ...] = (
 )
 PERIOD_RULES: tuple[PeriodRule, ...] = (
     PeriodRule(NATIONAL, "reference_period_start", "reference_period_end"),
+    PeriodRule(DEPARTMENTS, "reference_period_start", "reference_period_end"),
     PeriodRule(CONTEXT, "period_start", "period_end"),
 )
 

@@ -6,21 +6,25 @@ report's sources appendix are generated from it, never typed.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
 
-from haiti_report.core.errors import InputError
-from haiti_report.raw.dates import parse_date_span
+from haiti_report.core.dates import parse_date_span
+from haiti_report.core.sources import IOM_DTM_CREDIT, split_ids  # noqa: F401 (re-exported)
 from haiti_report.raw.files import LINE, fail_row, raise_on_duplicates, read_raw_csv
 
-COLUMNS = ("source_id", "outlet", "title", "url", "published", "kind", "language", "via")
+# published_basis: where the publication date comes from; replaced_url: the mirror or
+# aggregator address the fact base cited, where a canonical one replaced it; accessed, sha256,
+# licence, credit: the provenance `make update` records for each file it fetched.
+COLUMNS = (
+    "source_id", "outlet", "title", "url", "published", "kind", "language", "via",
+    "published_basis", "replaced_url", "accessed", "sha256", "licence", "credit",
+)  # fmt: skip
+# "retrieved": a file fetched by `make update`, published no later than the day it was fetched
+DATE_BASES = ("fact_base", "factcheck", "notes", "url", "page", "retrieved")
 KINDS = ("un", "government", "wire", "newspaper", "ngo", "dataset", "encyclopedia")
-IOM_DTM_CREDIT = (
-    "International Organization for Migration (IOM), Displacement Tracking Matrix (DTM)"
-)
 
 
 def sources_path(raw_dir: str | Path) -> Path:
@@ -33,8 +37,18 @@ def load_sources(raw_dir: str | Path) -> pl.DataFrame:
     path = sources_path(raw_dir)
     frame = read_raw_csv(path, COLUMNS, required=("source_id", "outlet", "url", "kind"))
     raise_on_duplicates(frame, path, "source_id")
-    firsts, lasts = [], []
+    firsts, lasts, precisions = [], [], []
     for index, (text, kind) in enumerate(zip(frame["published"], frame["kind"], strict=True)):
+        basis = frame["published_basis"][index]
+        if basis is not None and basis not in DATE_BASES:
+            raise fail_row(
+                path,
+                frame,
+                index,
+                "published_basis",
+                "unknown basis of the date",
+                f"Use one of: {', '.join(DATE_BASES)}",
+            )
         if kind not in KINDS:
             raise fail_row(
                 path,
@@ -47,20 +61,18 @@ def load_sources(raw_dir: str | Path) -> pl.DataFrame:
         if text is None:
             firsts.append(None)
             lasts.append(None)
+            precisions.append(None)
             continue
         span = parse_date_span(text, file=path, row=int(frame[LINE][index]), column="published")
         firsts.append(span.first)
         lasts.append(span.last)
+        precisions.append(span.precision.value)
     return frame.with_columns(
         pl.Series("published_first", firsts, dtype=pl.Date),
         pl.Series("published_last", lasts, dtype=pl.Date),
+        pl.Series("published_precision", precisions, dtype=pl.String),
         pl.col("url").str.to_lowercase().str.contains(r"^https?://[^\s]+$").alias("is_web_link"),
     )
-
-
-def split_ids(cell: str | None) -> list[str]:
-    """'a; b' -> ['a', 'b'] (several ids may share one cell)."""
-    return [part.strip() for part in (cell or "").split(";") if part.strip()]
 
 
 def check_source_ids(
@@ -91,32 +103,8 @@ def check_source_ids(
             )
 
 
-def source_line(source_ids: Iterable[str], sources: pl.DataFrame, *, limit: int = 4) -> str:
-    """A chart's source line, built from the registry: the outlets behind the plotted rows,
-    most used first, with IOM's required credit wording where DTM data is used."""
-    counts = Counter(i for cell in source_ids for i in split_ids(cell))
-    if not counts:
-        raise InputError("chart data", "a chart has no sources", "Pass the source ids it plots")
-    lookup = dict(zip(sources["source_id"], sources["outlet"], strict=True))
-    outlets: Counter[str] = Counter()
-    for sid, n in counts.items():
-        outlet = lookup.get(sid)
-        if outlet is None:
-            raise InputError("chart data", f"unknown source id {sid!r}")
-        name = IOM_DTM_CREDIT if _is_iom(outlet) else outlet
-        outlets[name] += n
-    names = [name for name, _ in sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0]))]
-    shown = names[:limit]
-    more = len(names) - len(shown)
-    text = "; ".join(shown) + (f"; and {more} more (see Sources)" if more else "")
-    return f"Source{'s' if len(names) > 1 else ''}: {text}"
-
-
-def _is_iom(outlet: str) -> bool:
-    lowered = outlet.lower()
-    return (
-        lowered.startswith("iom")
-        or "displacement tracking matrix" in lowered
-        or lowered.startswith("hdx")
-        or "dtm" in lowered.split()
-    )
+def newest_published(sources: pl.DataFrame) -> dt.date | None:
+    """The newest publication date dated to the day: the default as-of of a build (the one
+    definition; params and `make update` use it)."""
+    days = sources.filter(pl.col("published_precision") == "day")["published_last"].drop_nulls()
+    return days.max() if days.len() else None  # type: ignore[return-value]

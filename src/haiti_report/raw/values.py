@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Final, Literal, get_args
 
 from haiti_report.core.errors import InputError
+from haiti_report.core.vocab import QUALIFIER_PHRASES
 
 Qualifier = Literal[
     "exact", "about", "nearly", "at_least", "more_than", "up_to", "less_than", "range"
@@ -175,14 +176,7 @@ _CONTINENTAL: Final = frozenset(
 )
 
 _SYMBOL_OF: Final = {"usd": "$", "cad": "C$", "eur": "€"}
-PHRASE_WORDS: Final[dict[str, str]] = {
-    "exact": "",
-    "about": "about ",
-    "nearly": "nearly ",
-    "at_least": "at least ",
-    "more_than": "more than ",
-    "up_to": "up to ",
-}
+PHRASE_WORDS: Final = QUALIFIER_PHRASES  # the one vocabulary (core/vocab.py)
 
 
 def _alternation(words: Iterable[str]) -> str:

@@ -31,10 +31,11 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from haiti_report.raw.sources import IOM_DTM_CREDIT, source_line, split_ids
+from haiti_report.core.sources import IOM_DTM_CREDIT, split_ids
 from haiti_report.report import offline as altair_offline
 from haiti_report.report import prose
 from haiti_report.report.facts import country_counts, mission_totals, plain
+from haiti_report.report.sourcelines import source_line
 
 THEME = "haiti_report"
 FONT = "Liberation Sans, DejaVu Sans, Arial, Helvetica, sans-serif"

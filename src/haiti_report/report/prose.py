@@ -1,8 +1,4 @@
-"""Numbers, dates and sentences for the report's text, and safe output of text from data.
-
-House style (design/editorial.md): thousands separators ("1,412,199"); the source's qualifier is
-carried ("about 1,000", "at least 1,900"); dates in prose are "21 September 2024" (ISO in
-tables); shares are whole per cent unless tiny.
+"""Safe output of text from data: escaping, links and tables for both renderers.
 
 Everything that came from data (outlets, titles, notes, claim texts, URLs) is untrusted: it is
 escaped for HTML *and* for Markdown before it reaches the page, and links are made only from
@@ -20,27 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from haiti_report.raw.dates import parse_date_span
-from haiti_report.raw.values import PHRASE_WORDS
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+from haiti_report.report.text.format import number
 
 # The words values.ReportedValue.phrase uses, so prose and parsing agree.
-QUALIFIER_WORDS = {**PHRASE_WORDS, "less_than": "fewer than "}
-_CURRENCY_SYMBOL = {"usd": "$", "cad": "C$", "eur": "€"}
 _WEB_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 # Characters with a meaning in Markdown as Quarto's Pandoc reads it (CommonMark + GFM tables,
 # plus Pandoc's $math$, ^superscript^, ~subscript~, @citations, example lists (@),
@@ -50,121 +28,6 @@ _WEB_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:$^@=])")
 # Controls and invisible reordering characters never reach the page from data.
 _MD_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-# --- numbers -------------------------------------------------------------------------------
-
-
-def number(value: int | float | None) -> str:
-    """1412199 -> '1,412,199'; 0.5 -> '0.5'; None -> 'unspecified'."""
-    if value is None:
-        return "unspecified"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.1f}"
-
-
-def reported(
-    value: int | float | None,
-    qualifier: str | None = "exact",
-    *,
-    high: int | float | None = None,
-    unit: str = "people",
-) -> str:
-    """A figure in house style with the source's qualifier: 'about 1,000', 'at least 1,900',
-    '1,500–2,000', '$110.3 million'."""
-    if value is None:
-        return "unspecified"
-    qualifier = qualifier or "exact"
-    if qualifier == "range" and high is not None:
-        return f"{_amount(value, unit)}–{_amount(high, unit, symbol=False)}"
-    words = QUALIFIER_WORDS.get(qualifier, "")
-    if qualifier == "less_than" and unit in _CURRENCY_SYMBOL:
-        words = "less than "
-    return words + _amount(value, unit)
-
-
-def _amount(value: int | float, unit: str, *, symbol: bool = True) -> str:
-    if unit == "percent":
-        return f"{value:g}%"
-    sign = _CURRENCY_SYMBOL.get(unit, "") if symbol else ""
-    if unit in _CURRENCY_SYMBOL:
-        return sign + money_words(value)
-    return number(value)
-
-
-def money_words(value: int | float) -> str:
-    """110_300_000 -> '110.3 million'; 100_000 -> '100,000'."""
-    for factor, word in ((10**9, "billion"), (10**6, "million")):
-        if value >= factor:
-            text = f"{value / factor:.2f}".rstrip("0").rstrip(".")
-            return f"{text} {word}"
-    return number(value)
-
-
-def money(value: int | float | None, currency: str = "usd", qualifier: str | None = "exact") -> str:
-    """'$110.3 million', 'about C$80.5 million'."""
-    return reported(value, qualifier, unit=currency)
-
-
-def share(part: int | float | None, whole: int | float | None) -> str:
-    """'39%' ('less than 1%' for a tiny non-zero share; 'n/a' when undefined)."""
-    if part is None or not whole:
-        return "n/a"
-    pct = 100 * part / whole
-    if 0 < pct < 1:
-        return "less than 1%"
-    return f"{pct:.0f}%"
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """plural(1, 'country', 'countries') -> '1 country'."""
-    return f"{number(n)} {one if n == 1 else (many or one + 's')}"
-
-
-def count_word(n: int) -> str:
-    """Counts under ten in words, as newsrooms write them: 3 -> 'three'."""
-    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-    return words[n] if 0 <= n < 10 else number(n)
-
-
-def join_words(items: Sequence[str]) -> str:
-    """['a', 'b', 'c'] -> 'a, b and c'."""
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-# --- dates ---------------------------------------------------------------------------------
-
-
-def date(value: dt.date | str | None) -> str:
-    """'2024-09-21' -> '21 September 2024'; '2024-06' -> 'June 2024'; '2024' -> '2024'."""
-    if value is None:
-        return "an unknown date"
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-    span = parse_date_span(str(value))
-    if span.is_day:
-        return date(span.first)
-    if span.first.month == span.last.month:
-        return f"{MONTHS[span.first.month - 1]} {span.first.year}"
-    return str(span.first.year)
-
-
-def month(value: dt.date | str) -> str:
-    """'2024-09-21' -> 'September 2024'."""
-    d = value if isinstance(value, dt.date) else parse_date_span(str(value)).first
-    return f"{MONTHS[d.month - 1]} {d.year}"
-
-
-def iso(value: dt.date | str | None) -> str:
-    if value is None:
-        return ""
-    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 # --- safe output ---------------------------------------------------------------------------
@@ -179,6 +42,12 @@ class Html:
 
     def __str__(self) -> str:
         return self.html
+
+    def _repr_html_(self) -> str:  # shown by nbconvert
+        return self.html
+
+    def _repr_markdown_(self) -> str:  # used by Quarto
+        return self.markdown
 
 
 def escape(text: Any) -> str:
@@ -328,145 +197,6 @@ def bullets(items: Iterable[Any]) -> Html:
     )
     md_items = "\n".join(f"- {cell_md(i) if isinstance(i, Html) else escape_md(i)}" for i in items)
     return Html(f"<ul>{html_items}</ul>", md_items)
-
-
-class Bullets:
-    def __init__(self, items: Iterable[Any]) -> None:
-        self.value = bullets(items)
-
-    def _repr_html_(self) -> str:
-        return self.value.html
-
-    def _repr_markdown_(self) -> str:
-        return self.value.markdown
-
-
-# --- the report's sentences and tables -------------------------------------------------------
-
-
-def fact(text: str, path: str) -> Html:
-    """A number in the text, tagged with the facts.json path it shows (``data-fact``), so a
-    test can check the page against facts.json."""
-    return Html(
-        f'<span class="fact" data-fact="{escape(path)}">{escape(text)}</span>', escape_md(text)
-    )
-
-
-def headline(facts: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The summary paragraph: the gap, the count of countries, the human cost (all numbers
-    from facts.json, with the sources' qualifiers). Returns parts for :class:`Text`; every
-    number is a :func:`fact`. ``str(Text(*headline(f)))`` gives the plain sentence."""
-    p, d = facts["personnel"], facts["displacement"]
-    when = date(facts["as_of"])
-    mission = facts.get("mission", {}).get("short", "mission")
-    parts: list[Any] = [
-        f"By {when}, ",
-        fact(number(p["deployed_total"]), "personnel.deployed_total"),
-        " of the ",
-        fact(number(p["pledged_total"]), "personnel.pledged_total"),
-        f" police and soldiers pledged to Haiti's security mission ({mission}) were in the "
-        "country (",
-        fact(share(p["deployed_total"], p["pledged_total"]), "personnel.deployed_share_of_pledged"),
-        ").",
-    ]
-    if p.get("countries_pledging"):
-        parts += [
-            " ",
-            fact(count_word(p["countries_sent"]).capitalize(), "personnel.countries_sent"),
-            " of the ",
-            fact(number(p["countries_pledging"]), "personnel.countries_pledging"),
-            " countries that had pledged personnel had sent anyone",
-        ]
-        if p.get("countries_pledging_unspecified"):
-            parts += [
-                "; ",
-                fact(
-                    count_word(p["countries_pledging_unspecified"]),
-                    "personnel.countries_pledging_unspecified",
-                ),
-                " had pledged without giving a number",
-            ]
-        parts.append(".")
-    start_key = "at_mission_start" if d.get("at_mission_start") else "first"
-    start, newest = d.get(start_key), d.get("newest")
-    if start and newest and start["round"] != newest["round"]:
-        cov = (
-            ""
-            if start.get("coverage") == newest.get("coverage")
-            else f" (when IOM's count covered {_coverage_words(start.get('coverage'))})"
-        )
-        verb = "rose" if newest["idps"] > start["idps"] else "went"
-        parts += [
-            f" Meanwhile the number of people displaced inside Haiti, as counted by IOM, "
-            f"{verb} from ",
-            fact(reported(start["idps"], start["qualifier"]), f"displacement.{start_key}.idps"),
-            f" in {month(start['reference_date'])}{cov} to ",
-            fact(reported(newest["idps"], newest["qualifier"]), "displacement.newest.idps"),
-            f" in {month(newest['reference_date'])}.",
-        ]
-    elif newest:
-        parts += [
-            " IOM counted ",
-            fact(reported(newest["idps"], newest["qualifier"]), "displacement.newest.idps"),
-            f" people displaced inside Haiti ({month(newest['reference_date'])}).",
-        ]
-    return tuple(parts)
-
-
-def _coverage_words(code: str | None) -> str:
-    return {
-        "capital_only": "only the Port-au-Prince area",
-        "capital_and_grand_sud": "only the Port-au-Prince area and the Grand Sud",
-        "three_departments": "three departments",
-        "seven_departments": "seven departments",
-        "all_departments": "all 10 departments",
-    }.get(code or "", "part of the country")
-
-
-def mission_phrase(as_of: str | dt.date, gsf_from: str | dt.date | None) -> str:
-    """The mission's name on ``as_of``: the MSS until the Gang Suppression Force took over
-    (``gsf_from``, from the mandates table), the GSF from then on."""
-    d = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
-    start = (
-        gsf_from
-        if isinstance(gsf_from, dt.date) or gsf_from is None
-        else dt.date.fromisoformat(str(gsf_from))
-    )
-    if start is not None and d >= start:
-        return (
-            "the Gang Suppression Force (GSF), which replaced the Multinational Security "
-            f"Support mission (MSS) on {date(start)}"
-        )
-    return "the Multinational Security Support mission (MSS)"
-
-
-def sources_table(sources: Any, supports: Mapping[str, Sequence[str]]) -> Table:
-    """Sources appendix: every source used, with the figure ids it supports. ``sources`` is
-    the registry frame (sources.load_sources)."""
-    rows = []
-    for r in sources.sort("outlet", "source_id").iter_rows(named=True):
-        ids = supports.get(r["source_id"])
-        if not ids:
-            continue
-        rows.append(
-            {
-                "source": link(r["outlet"], r["url"]),
-                "title": r.get("title") or "",
-                "published": r["published"] or "undated",
-                "source_id": r["source_id"],
-                "figures": "; ".join(sorted(ids)),
-            }
-        )
-    return Table(
-        rows,
-        {
-            "source": "Outlet (link)",
-            "title": "Title",
-            "published": "Published",
-            "source_id": "Source id",
-            "figures": "Figures it supports",
-        },
-    )
 
 
 def frame_table(

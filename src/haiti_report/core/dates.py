@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from haiti_report.core.errors import InputError
+from haiti_report.core.vocab import Precision
 
 _PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -26,6 +27,12 @@ class DateSpan:
     @property
     def is_day(self) -> bool:
         return self.first == self.last
+
+    @property
+    def precision(self) -> Precision:
+        if self.first == self.last:
+            return Precision.DAY
+        return Precision.MONTH if self.first.month == self.last.month else Precision.YEAR
 
 
 def parse_date_span(

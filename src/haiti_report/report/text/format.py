@@ -1,0 +1,196 @@
+"""House-style numbers, counts, money and dates for the text templates.
+
+House style (design/editorial.md): thousands separators ("1,412,199"); the source's qualifier is
+carried ("about 1,000", "at least 1,900", "up to 980"); dates in prose are "21 September 2024",
+a month-dated figure is "October 2024"; shares are whole per cent unless tiny.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from haiti_report.core.vocab import QUALIFIER_PHRASES
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+CURRENCY_SYMBOL = {"usd": "$", "cad": "C$", "eur": "€"}
+SMALL = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def number(value: int | float | None) -> str:
+    """1412199 -> '1,412,199'; 0.5 -> '0.5'; None -> 'unknown'."""
+    if value is None:
+        return "unknown"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.1f}"
+
+
+def words(n: int | float) -> str:
+    """Counts under ten in words, as newsrooms write them: 3 -> 'three'."""
+    return SMALL[int(n)] if float(n).is_integer() and 0 <= n < 10 else number(n)
+
+
+def plural(n: int, one: str, many: str | None = None, *, spell: bool = False) -> str:
+    """plural(1, 'country', 'countries') -> '1 country'."""
+    return f"{words(n) if spell else number(n)} {one if n == 1 else (many or one + 's')}"
+
+
+def money_words(value: int | float) -> str:
+    """110_300_000 -> '110.3 million'; 100_000 -> '100,000'."""
+    for factor, word in ((10**9, "billion"), (10**6, "million")):
+        if value >= factor:
+            return f"{f'{value / factor:.2f}'.rstrip('0').rstrip('.')} {word}"
+    return number(value)
+
+
+def _amount(value: int | float, unit: str, rounded: bool = False) -> str:
+    if unit == "percent":
+        return f"{value:g}%"
+    if unit in CURRENCY_SYMBOL:
+        return CURRENCY_SYMBOL[unit] + money_words(value)
+    if rounded and value >= 10**6:  # "about 5.7 million", as the source rounded it
+        return money_words(value)
+    return number(value)
+
+
+def reported(
+    value: int | float | None,
+    qualifier: str | None = "exact",
+    *,
+    high: int | float | None = None,
+    unit: str = "people",
+) -> str:
+    """A figure with the source's qualifier: 'about 1,000', '1,500–2,000', '$110.3 million'."""
+    if value is None:
+        return "unknown"
+    qualifier = qualifier or "exact"
+    if qualifier == "range" and high is not None:
+        return f"{_amount(value, unit)}–{_amount(high, unit).lstrip('$C€')}"
+    if qualifier == "less_than":
+        return (
+            "under "
+            if unit == "percent"
+            else "less than "
+            if unit in CURRENCY_SYMBOL
+            else "fewer than "
+        ) + _amount(value, unit)
+    return QUALIFIER_PHRASES.get(qualifier, "") + _amount(value, unit, qualifier != "exact")
+
+
+def first_upper(text: str) -> str:
+    """Capitalise the first letter only ('nearly 5.7 million' -> 'Nearly 5.7 million')."""
+    return text[:1].upper() + text[1:]
+
+
+def count(c: Mapping[str, Any] | None) -> str:
+    """A count of people as the strength model knows it: '980', 'about 700', 'up to 980',
+    'at least 150', 'between 735 and 865'."""
+    if c is None:
+        return "none"
+    q = c["qualifier"]
+    if q == "range" or c["value"] is None:
+        if c["high"] is None:
+            return f"at least {number(c['low'])}"
+        return f"between {number(c['low'])} and {number(c['high'])}"
+    if q in ("up_to", "at_least", "more_than", "less_than"):
+        return reported(c["value"], q)
+    return reported(c["value"], q)
+
+
+def figure(f: Mapping[str, Any] | None, unit: str = "people") -> str:
+    """A reported Figure (facts.Figure as a dict) in house style."""
+    if f is None:
+        return "unknown"
+    return reported(f["value"], f["qualifier"], unit=unit)
+
+
+def money(f: Mapping[str, Any] | None, currency: str = "usd") -> str:
+    return figure(f, currency)
+
+
+def pct(fraction: float | None) -> str:
+    """A share from facts (0.1469) as a reader sees it: '15%'; 'less than 1%'; 'n/a'."""
+    if fraction is None:
+        return "n/a"
+    return "less than 1%" if 0 < fraction < 0.01 else f"{100 * fraction:.0f}%"
+
+
+def date(value: dt.date | str | None) -> str:
+    """'2024-09-21' -> '21 September 2024'; '2024-06' -> 'June 2024'; '2024' -> '2024'."""
+    if value is None:
+        return "an unknown date"
+    if isinstance(value, dt.date):
+        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    match = _ISO.match(str(value).strip())
+    if not match:
+        return str(value)
+    year, month, day = match.groups()
+    if day:
+        return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
+    return f"{MONTHS[int(month) - 1]} {year}" if month else year
+
+
+def on_date(value: dt.date | str | None) -> str:
+    """'on 21 September 2024', 'in October 2024', 'in 2023'."""
+    text = date(value)
+    return f"on {text}" if text[:1].isdigit() and " " in text else f"in {text}"
+
+
+def month(value: dt.date | str | None) -> str:
+    """'2024-09-21' -> 'September 2024'."""
+    if value is None:
+        return "an unknown month"
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return date(text[:7])
+
+
+def join(items: Sequence[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    items = list(items)
+    return "".join(items) if len(items) <= 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def days_between(a: str | dt.date, b: str | dt.date) -> int:
+    a = a if isinstance(a, dt.date) else dt.date.fromisoformat(str(a))
+    b = b if isinstance(b, dt.date) else dt.date.fromisoformat(str(b))
+    return (b - a).days
+
+
+def filters(lang: str = "en") -> dict[str, Callable[..., Any]]:
+    if lang != "en":
+        raise ValueError(f"no formats for language {lang!r} yet")
+    return {
+        "n": number,
+        "words": words,
+        "count": count,
+        "figure": figure,
+        "money": money,
+        "date": date,
+        "on_date": on_date,
+        "month": month,
+        "join": join,
+        "reported": reported,
+        "pct": pct,
+        "first_upper": first_upper,
+    }
+
+
+def globals_(lang: str = "en") -> dict[str, Callable[..., Any]]:
+    return {"plural": plural, "days_between": days_between}

@@ -1,0 +1,3 @@
+from haiti_report.update.cli import main
+
+raise SystemExit(main())
