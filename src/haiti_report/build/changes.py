@@ -411,8 +411,8 @@ def _depth(path: str) -> int:
 
 
 def format_changes(result: dict[str, Any]) -> str:
-    """A short plain-text summary (printed by the build and by ``make diff``). Every line is
-    made printable: a source id or cell carrying terminal escape codes is shown, not obeyed."""
+    """A short plain-text summary (printed by the build and by ``make diff``); escape codes in
+    a source id or cell are shown, not obeyed."""
     return "\n".join(printable(line, newlines=False) for line in _summary_lines(result))
 
 
@@ -623,21 +623,12 @@ def main(argv: list[str] | None = None) -> int:
         old = check_build_dir(resolve_build_arg(args.old, args.root), "old")
         new = check_build_dir(resolve_build_arg(args.new, args.root), "new")
         result = compare_builds(old, new)
-    except FileNotFoundError as exc:
-        print(printable(f"error: {exc}", newlines=False), file=sys.stderr)
+    except (FileNotFoundError, ValueError, pl.exceptions.PolarsError) as exc:
+        why = "" if isinstance(exc, FileNotFoundError) else "cannot compare the builds: "
+        print(printable(f"error: {why}{exc}", newlines=False), file=sys.stderr)
         return 2
-    except (ValueError, pl.exceptions.PolarsError) as exc:
-        print(
-            printable(f"error: cannot compare the builds: {exc}", newlines=False), file=sys.stderr
-        )
-        return 2
-    # JSON with every non-ASCII character escaped: valid, and inert in a terminal.
-    text = (
-        json.dumps(result, sort_keys=True, indent=2, ensure_ascii=True) + "\n"
-        if args.json
-        else format_changes(result)
-    )
-    print(text, end="" if args.json else "\n")
+    # JSON as ASCII (every other character escaped): valid, and inert in a terminal.
+    print(json.dumps(result, sort_keys=True, indent=2) if args.json else format_changes(result))
     return 0
 
 
