@@ -160,7 +160,7 @@ def dtm_file(
     """Drop a file into the project and pass it to the build as a DTM file."""
 
     def change(root: Path) -> list[str]:
-        path = root / "data/raw/displacement/dtm" / name
+        path = root / "downloads" / name  # data/raw/displacement/dtm/ is make update's
         path.parent.mkdir(parents=True, exist_ok=True)
         if callable(content):
             content(path)
@@ -216,7 +216,7 @@ def failing_chromium(root: Path) -> list[str]:
 
 def obrien_dtm_file(root: Path) -> list[str]:
     """An IOM API file with a space and a quote in its name, passed through make."""
-    dest = root / "data/raw/displacement/dtm/O'Brien's round 2.json"
+    dest = root / "downloads/O'Brien's round 2.json"
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / "tests/fixtures/dtm/api_admin0_small.json", dest)
     return [f"DTM_FILES={dest.relative_to(root)}"]
