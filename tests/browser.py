@@ -19,7 +19,8 @@ COUNTED_SELECTORS = (
     "#injected-img",
     "#injected-bold",
     "a[href^='javascript:']",
-    "a[href^='data:']",
+    # data: links other than a chart's own downloads (charts' CSV/SVG/PNG, offline.py)
+    "a[href^='data:']:not(.chart-downloads > a.chart-download[download])",
     "img[onerror]",
     "script[src]",
     "a[href^='http']",

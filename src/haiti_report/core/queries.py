@@ -16,6 +16,7 @@ from haiti_report.core.vocab import Mission, Qualifier
 
 MSS_END = ("mss_end", "transition")  # mandate measures for the MSS's last day
 AUTHORISATION = "authorisation"
+LEVELS = ("planning_figure", "ceiling")  # mandate measures that are personnel levels
 COST_ESTIMATE = "cost_estimate"
 MISSION_SCOPES = ("MSS total", "GSF total")
 

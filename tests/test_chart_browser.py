@@ -1,0 +1,243 @@
+"""The charts of the built report as readers meet them, in headless Chromium with the network
+cut: tooltips that read right on hover and on tap, a phone layout that fits 390 px with text
+of at least 11 px, and each chart's data and images to download from the single file.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from browser import CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+
+BAD = re.compile(r"\b(NaN|Invalid Date|undefined|null|None)\b")
+MONTH = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|"
+    r"December) \d{4}\b"
+)
+DRAWN = (
+    "() => [...document.querySelectorAll('div.altair-offline')]"
+    ".every(d => d.querySelector('svg.marks'))"
+)
+HOVERABLE = "g.mark-symbol > path, g.mark-rect > path"
+PER_CHART = 6  # marks probed per chart
+
+
+@pytest.fixture(scope="module")
+def report(built):
+    if not shutil.which("chromium"):
+        pytest.skip("needs Debian chromium: apt-get install chromium")
+    return built / "reports/latest"
+
+
+def _open(playwright, path, *, phone: bool):
+    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
+        has_touch=phone,
+        is_mobile=phone,
+        device_scale_factor=2 if phone else 1,
+        accept_downloads=True,
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def route(r):  # anything but the file itself and inline data is an outside request
+        if r.request.url.startswith(("file:", "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            errors.append("outside request: " + r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    began = time.perf_counter()
+    page.goto((path / "report.html").resolve().as_uri())
+    page.wait_for_function(DRAWN, timeout=20000)
+    return browser, page, errors, time.perf_counter() - began
+
+
+def _probe(page, chart, *, tap: bool) -> list[str]:
+    """Hover (or tap) marks of one chart and read what the tooltip says."""
+    marks = chart.locator(HOVERABLE)
+    n = marks.count()
+    said = []
+    for i in sorted({round(k * (n - 1) / max(1, PER_CHART - 1)) for k in range(PER_CHART)}):
+        mark = marks.nth(i)
+        if not mark.is_visible():
+            continue
+        mark.evaluate("e => e.scrollIntoView({block: 'center', inline: 'center'})")
+        box = mark.bounding_box()
+        if not box or box["width"] * box["height"] == 0:
+            continue
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        if tap:
+            page.touchscreen.tap(x, y)
+        else:
+            page.mouse.move(x, y)
+        tip = page.locator("#vg-tooltip-element.visible")
+        try:
+            tip.wait_for(timeout=1500)
+        except Exception:  # a mark under another mark (e.g. a label) shows no tooltip
+            continue
+        said.append(" ".join(tip.inner_text().split()))
+        if not tap:
+            page.mouse.move(0, 0)
+    return said
+
+
+def _names(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "a.chart-download[data-kind='csv']", "as => as.map(a => a.download.replace('.csv', ''))"
+    )
+
+
+def test_tooltips_of_every_chart_read_right_on_a_desktop(report):
+    """Issue 14: every date in every tooltip was "NaN". Each chart's tooltips now show
+    house-style dates and counts."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page, errors, seconds = _open(pw, report, phone=False)
+        charts = page.locator("div.altair-offline")
+        names = _names(page)
+        assert charts.count() == len(names) >= 6
+        dated = 0
+        for i, name in enumerate(names):
+            said = _probe(page, charts.nth(i), tap=False)
+            assert said, f"{name}: no tooltip opened"
+            for text in said:
+                assert not BAD.search(text), f"{name}: {text}"
+            dated += any(MONTH.search(t) for t in said)
+        assert dated >= 5  # the time charts' tooltips show their dates
+        assert errors == []
+        browser.close()
+    print(f"\nall charts drawn in {seconds:.2f} s (1280 px)")
+
+
+def test_charts_fit_a_phone_and_open_tooltips_on_tap(report):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page, errors, seconds = _open(pw, report, phone=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        charts = page.locator("div.altair-offline")
+        for i, name in enumerate(_names(page)):
+            chart = charts.nth(i)
+            fit = chart.evaluate(
+                """el => { const s = el.querySelector('svg'), r = s.getBoundingClientRect();
+                const scale = r.width / s.viewBox.baseVal.width;
+                const sizes = [...s.querySelectorAll('text')]
+                  .filter(t => t.textContent.trim() && t.getBoundingClientRect().width)
+                  .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+                return {width: r.width, room: el.clientWidth, scale: scale,
+                        smallest: Math.min(...sizes)}; }"""
+            )
+            assert fit["width"] <= fit["room"] + 0.5, (name, fit)
+            assert fit["scale"] > 0.99, (name, fit)  # drawn at its size, not shrunk
+            assert fit["smallest"] >= 11, (name, fit)
+            said = _probe(page, chart, tap=True)
+            assert said, f"{name}: no tooltip opened on tap"
+            assert not any(BAD.search(t) for t in said), (name, said)
+            tip_size = page.evaluate(
+                "parseFloat(getComputedStyle(document.getElementById('vg-tooltip-element'))"
+                ".fontSize)"
+            )
+            assert tip_size >= 11, (name, tip_size)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # tooltips too
+        assert errors == []
+        browser.close()
+    print(f"\nall charts drawn in {seconds:.2f} s (390 px phone)")
+
+
+def test_a_window_made_narrow_redraws_the_phone_layout_and_back(report):
+    from playwright.sync_api import sync_playwright
+
+    widths = (
+        "() => [...document.querySelectorAll('div.altair-offline svg.marks')]"
+        ".map(s => s.getBoundingClientRect().width)"
+    )
+    with sync_playwright() as pw:
+        browser, page, errors, _ = _open(pw, report, phone=False)
+        wide = page.evaluate(widths)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_function(
+            widths.replace("=>", "=> (") + ").every(w => w <= 358)", timeout=10000
+        )
+        said = _probe(page, page.locator("div.altair-offline").nth(1), tap=False)
+        assert said and not any(BAD.search(t) for t in said)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.wait_for_function(widths.replace("=>", "=> (") + ").some(w => w > 500)", timeout=10000)
+        assert page.evaluate(widths) == wide
+        assert errors == []
+        browser.close()
+
+
+def test_each_charts_data_and_images_download_from_the_single_file(report):
+    from playwright.sync_api import sync_playwright
+
+    figures = report / "figures"
+    with sync_playwright() as pw:
+        browser, page, errors, _ = _open(pw, report, phone=False)
+        for name in _names(page):
+            links = {
+                kind: page.locator(f"a.chart-download[download='{name}.{kind}']")
+                for kind in ("csv", "svg", "png")
+            }
+            csv = links["csv"].get_attribute("href")
+            assert csv.startswith("data:text/csv;charset=utf-8,")
+            assert unquote(csv.split(",", 1)[1]) == (figures / f"{name}.csv").read_text()
+            svg = links["svg"].get_attribute("href")
+            assert svg.startswith("data:image/svg+xml;base64,")
+            assert base64.b64decode(svg.split(",", 1)[1]) == (figures / f"{name}.svg").read_bytes()
+            with page.expect_download() as got:
+                links["png"].click()
+            png = got.value
+            assert png.suggested_filename == f"{name}.png"
+            assert Path(png.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert errors == []
+        browser.close()
+
+
+def test_each_chart_has_a_data_table_for_screen_readers_and_keyboards(report):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page, errors, _ = _open(pw, report, phone=False)
+        charts = page.locator("div.altair-offline")
+        for i in range(charts.count()):
+            chart = charts.nth(i)
+            assert chart.get_attribute("role") == "img"
+            assert len(chart.get_attribute("aria-label")) > 60
+            table = page.locator("#" + chart.get_attribute("aria-describedby"))
+            assert not table.is_visible()  # folded under the chart
+            summary = table.locator("xpath=ancestor::details/summary")
+            summary.focus()
+            page.keyboard.press("Enter")  # a keyboard opens it
+            assert table.is_visible()
+            cells = table.locator("tbody td").all_inner_texts()
+            assert cells and not any(BAD.search(c) or not c.strip() for c in cells)
+            assert table.locator("caption").inner_text().strip()
+        assert errors == []
+        browser.close()
+
+
+def test_the_page_weighs_what_the_charts_need(report):
+    """Each chart is on the page twice (desktop and phone layouts), sharing its data."""
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert len(html.encode()) < 2.5e6
+    specs = re.findall(r"var wide = (\{.*?\}), narrow = (\{.*?\}), opt = ", html)
+    assert len(specs) >= 6
+    for wide, narrow in specs:
+        rows = {d["name"]: d.get("values") for d in json.loads(wide)["data"]}
+        shared = [d for d in json.loads(narrow)["data"] if d.get("values") == "@wide"]
+        assert shared and all(isinstance(rows[d["name"]], list) for d in shared)
