@@ -16,7 +16,25 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_LINK_MODE := copy
 
-BUILD_ARGS := $(if $(AS_OF),--as-of $(AS_OF)) $(if $(FORCE),--force) $(foreach f,$(DTM_FILES),--dtm-file $(f))
+# Parameters reach Python through the environment, never pasted into a command line: no shell
+# (and no make function) ever sees them, so any value arrives exactly as typed -- a path with
+# spaces or quotes (O'Brien.json), or text such as '2024-09-21;touch x' or '$(shell ...)',
+# which the build then refuses as not a date. $(value X) is the text as given, unexpanded.
+override AS_OF := $(value AS_OF)
+override DTM_FILES := $(value DTM_FILES)
+override FORCE := $(value FORCE)
+override OLD := $(value OLD)
+override NEW := $(value NEW)
+override LAB_PORT := $(value LAB_PORT)
+override PYTEST_ARGS := $(value PYTEST_ARGS)
+export HAITI_REPORT_AS_OF := $(AS_OF)
+export HAITI_REPORT_DTM_FILES := $(DTM_FILES)
+export HAITI_REPORT_FORCE := $(FORCE)
+export HAITI_REPORT_DIFF_OLD := $(OLD)
+export HAITI_REPORT_DIFF_NEW := $(or $(NEW),reports/latest)
+export HAITI_REPORT_LAB_PORT := $(LAB_PORT)
+# pytest splits PYTEST_ADDOPTS itself (shell-like quoting, but no shell runs it).
+export PYTEST_ADDOPTS := $(strip $(value PYTEST_ADDOPTS) $(PYTEST_ARGS))
 
 # `make update` reads its settings from the environment (never pasted into a shell): values
 # given on the command line are passed on as typed, even ones containing $(...) or quotes.
@@ -29,24 +47,24 @@ export $(UPDATE_VARS)
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
-	@echo "  Variables: AS_OF=YYYY-MM-DD  FORCE=1  DTM_FILES='a.json b.csv'  LAB_PORT=8888"
+	@echo "  Variables: AS_OF=YYYY-MM-DD  FORCE=1  DTM_FILES='a.json \"my file.csv\"'  LAB_PORT=8888"
 
 report: $(VENV)/.synced-report ## Build reports/latest (AS_OF=YYYY-MM-DD builds reports/YYYY-MM-DD)
-	@$(VENV)/bin/python -m haiti_report.build $(BUILD_ARGS)
+	@$(VENV)/bin/python -m haiti_report.build
 
 update: $(VENV)/.synced-update ## Fetch IOM's newest Haiti figures into data/raw (DTM_API_KEY=..., or SOURCE=hdx); prints what changed
 	@$(VENV)/bin/python -m haiti_report.update
 
 test: $(VENV)/.synced-test $(LAB_VENV)/.synced ## Run the test suite (browser tests need Debian chromium)
-	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	@$(VENV)/bin/python -m pytest
 
 lab: $(VENV)/.synced-report $(LAB_VENV)/.synced ## Start JupyterLab on 127.0.0.1 (port LAB_PORT, default 8888) with the project kernel
-	$(LAB_VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) --no-browser \
-	  --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(LAB_VENV)/bin/jupyter lab --ip 127.0.0.1 --port "$$HAITI_REPORT_LAB_PORT" --no-browser \
+	  --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 diff: $(VENV)/.synced-report ## What changed between two builds: make diff OLD=reports/2024-09-21 [NEW=reports/latest]
-	@test -n "$(OLD)" || { echo "usage: make diff OLD=reports/<label> [NEW=reports/latest]" >&2; exit 2; }
-	@$(VENV)/bin/python -m haiti_report.build.changes "$(OLD)" "$(or $(NEW),reports/latest)"
+	@test -n "$$HAITI_REPORT_DIFF_OLD" || { echo "usage: make diff OLD=reports/<label> [NEW=reports/latest]" >&2; exit 2; }
+	@$(VENV)/bin/python -m haiti_report.build.changes "$$HAITI_REPORT_DIFF_OLD" "$$HAITI_REPORT_DIFF_NEW"
 
 bench: $(VENV)/.synced-test ## Measure build and reader speed (writes benchmarks/results.json)
 	@$(VENV)/bin/python benchmarks/run.py

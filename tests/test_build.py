@@ -110,15 +110,17 @@ def test_failed_notebook_names_notebook_and_cell_and_keeps_outputs(project):
     run_build(project)
     before = tree_hashes(project / "reports/latest")
     processed_before = tree_hashes(project / "data/processed")
-    sources = project / "data/raw/sources.csv"
-    lines = sources.read_text().splitlines()
-    lines[1] = lines[1].replace(",", ";", 1)  # break the first data row
-    sources.write_text("\n".join(lines) + "\n")
+    # A mistake only the cleaning notebook can see (a broken file or date is refused before
+    # any notebook runs): a negative count.
+    figures = project / "data/raw/mss/figures.csv"
+    text = figures.read_text()
+    assert ",24,people," in text
+    figures.write_text(text.replace(",24,people,", ",-24,people,", 1))
     proc = run_build(project, check=False)
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     assert "[while running 10_clean_mss.ipynb, cell" in proc.stderr
-    assert "sources.csv" in proc.stderr
+    assert "figures.csv" in proc.stderr
     assert tree_hashes(project / "reports/latest") == before
     assert tree_hashes(project / "data/processed") == processed_before
     assert not list((project / "reports/.builds").glob("*.partial"))

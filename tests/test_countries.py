@@ -146,8 +146,8 @@ def test_unknown_code_has_no_name(names: CountryNames) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("alias,note\nThe Bahamas,BHS\n", 1, "missing column(s) iso3"),
-        ("", 1, "missing column(s) alias, iso3, note"),
+        ("alias,note\nThe Bahamas,BHS\n", 1, "'iso3' is missing"),
+        ("alias,iso3\nThe Bahamas,BHS\n", 1, "'note' is missing"),
         ("alias,iso3,note\nThe Bahamas,BHS,\nKenia,KEY,typo\n", 3, "alpha-3"),
         ("alias,iso3,note\nThe Bahamas,BHS,\nKenia,,\n", 3, "alpha-3"),
         ("alias,iso3,note\nThe Bahamas,BHS,\n\nthe  BAHAMAS,BHS,again\n", 4, "repeats line 2"),

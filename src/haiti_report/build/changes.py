@@ -42,6 +42,7 @@ from haiti_report.build.datapackage import (
     referenced_source_ids,
     schema_primary_key,
 )
+from haiti_report.core.errors import printable
 
 FILENAME = "changes.json"
 FACTS = "facts.json"
@@ -410,20 +411,25 @@ def _depth(path: str) -> int:
 
 
 def format_changes(result: dict[str, Any]) -> str:
-    """A short plain-text summary (printed by the build and by ``make diff``)."""
+    """A short plain-text summary (printed by the build and by ``make diff``); escape codes in
+    a source id or cell are shown, not obeyed."""
+    return "\n".join(printable(line, newlines=False) for line in _summary_lines(result))
+
+
+def _summary_lines(result: dict[str, Any]) -> list[str]:
     as_of = result["as_of"]
     if result["first_build"]:
         facts = len(result["facts"]["added"])
         rows = sum(t["rows"]["new"] for t in result["tables"].values())
-        return (
+        return [
             f"First build (nothing earlier to compare with): {len(result['tables'])} tables, "
             f"{rows} rows, {facts} headline values, "
             f"{len(result['sources']['added'])} sources"
             + (f", as of {as_of['new']}" if as_of["new"] else "")
             + "."
-        )
+        ]
     if not has_changes(result):
-        return "No changes since the previous build."
+        return ["No changes since the previous build."]
     head = "Changes since the previous build"
     if as_of["old"] != as_of["new"]:
         head += f" (as of {as_of['old'] or '?'} → {as_of['new'] or '?'})"
@@ -469,7 +475,7 @@ def format_changes(result: dict[str, Any]) -> str:
             + (", ..." if len(sources["removed"]) > TEXT_LIMIT else "")
             + ")"
         )
-    return "\n".join(lines)
+    return lines
 
 
 def _h(value: Any) -> str:
@@ -617,13 +623,12 @@ def main(argv: list[str] | None = None) -> int:
         old = check_build_dir(resolve_build_arg(args.old, args.root), "old")
         new = check_build_dir(resolve_build_arg(args.new, args.root), "new")
         result = compare_builds(old, new)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (FileNotFoundError, ValueError, pl.exceptions.PolarsError) as exc:
+        why = "" if isinstance(exc, FileNotFoundError) else "cannot compare the builds: "
+        print(printable(f"error: {why}{exc}", newlines=False), file=sys.stderr)
         return 2
-    except (ValueError, pl.exceptions.PolarsError) as exc:
-        print(f"error: cannot compare the builds: {exc}", file=sys.stderr)
-        return 2
-    print(dumps(result) if args.json else format_changes(result), end="" if args.json else "\n")
+    # JSON as ASCII (every other character escaped): valid, and inert in a terminal.
+    print(json.dumps(result, sort_keys=True, indent=2) if args.json else format_changes(result))
     return 0
 
 

@@ -3,18 +3,25 @@ before any notebook runs.
 
 Values reach the notebooks as typed Python values (a date as an ISO string, paths as a list of
 strings), never through papermill's ``-p`` type guessing, which would turn ``2025`` into an int.
+
+Validation reads the raw files through the one raw reader (haiti_report.raw.files): the
+sources registry for the default as-of date, and every raw file's dates for the story's span
+(haiti_report.raw.plausible), so an absurd date stops the build here, with its file, line and
+column, before any cleaning code sees it. params.yaml itself is read as a small regular UTF-8
+file, and its YAML is checked for aliases and nesting before it is built into values.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from haiti_report.core.errors import InputError
-from haiti_report.core.limits import MAX_RAW_CSV_BYTES
+from haiti_report.core.limits import MAX_INPUT_BYTES, MAX_PARAMS_BYTES, MAX_PARAMS_DEPTH
+from haiti_report.raw.files import FORBIDDEN, check_regular_file, decode_text, read_regular_file
 
 KNOWN = ("as_of", "dtm_files")
 
@@ -23,57 +30,63 @@ KNOWN = ("as_of", "dtm_files")
 class Params:
     as_of: str  # ISO date
     as_of_given: bool  # False when as_of was derived from the data ("newest")
-    dtm_files: tuple[str, ...]  # paths relative to the project root
+    dtm_files: tuple[str, ...]  # paths relative to the project root (or absolute)
 
     def for_manifest(self) -> dict[str, Any]:
         return {"as_of": self.as_of, "dtm_files": list(self.dtm_files)}
 
 
-def _publication_dates(root: Path) -> list[dt.date]:
-    """Full publication dates in the sources registry (partial dates like 2024-10 are skipped)."""
-    path = root / "data/raw/sources.csv"
-    if not path.exists():
-        raise InputError(path, "the sources registry is missing", "Restore data/raw/sources.csv")
-    size = path.stat().st_size
-    if size > MAX_RAW_CSV_BYTES:
+def _publication_dates(root: Path, today: dt.date | None = None) -> list[dt.date]:
+    """Full publication dates in the sources registry (partial dates like 2024-10 are
+    skipped); a source dated after today is refused, never made the default as-of."""
+    from haiti_report.raw.sources import load_sources, sources_path
+
+    today = today or dt.date.today()
+    path = sources_path(root / "data" / "raw")
+    sources = load_sources(root / "data" / "raw")
+    future = sources.filter(sources["published_first"] > today)
+    if future.height:
         raise InputError(
             path,
-            f"file is {size / 1e6:.0f} MB, far larger than a raw figures file "
-            f"should be (limit {MAX_RAW_CSV_BYTES / 1e6:.0f} MB)",
-            "Check that the right file was saved here",
+            f"the source is dated after today ({today.isoformat()})",
+            "Check the year of its publication date",
+            row=int(future["line"][0]),
+            column="published",
+            found=future["published"][0],
         )
-    if not path.read_bytes().strip():
-        raise InputError(path, "file is empty", "It needs a header line and one row per source")
-    dates = []
-    rows = 0
-    with path.open(encoding="utf-8-sig", newline="", errors="replace") as fh:
-        for row in csv.DictReader(fh):
-            rows += 1
-            try:
-                dates.append(dt.date.fromisoformat((row.get("published") or "").strip()))
-            except ValueError:
-                continue
-    if not rows:
-        raise InputError(path, "file has a header but no rows")
+    dates = [
+        d
+        for d, first in zip(sources["published_last"], sources["published_first"], strict=True)
+        if d is not None and d == first
+    ]
     if not dates:
         raise InputError(path, "no source has a full publication date (YYYY-MM-DD)")
     return dates
 
 
-def newest_as_of(root: Path) -> str:
-    return max(_publication_dates(root)).isoformat()
+def newest_as_of(root: Path, today: dt.date | None = None) -> str:
+    return max(_publication_dates(root, today)).isoformat()
 
 
 def resolve_as_of(as_of: str, raw_dir: str | Path) -> str:
     """A notebook's ``as_of`` parameter: "" (its default in JupyterLab) means the newest
-    publication date in the sources registry; the build always passes a validated date."""
+    publication date in the sources registry; a date is checked as the build checks it."""
+    root = Path(raw_dir).resolve().parent.parent
     if as_of:
-        return dt.date.fromisoformat(as_of).isoformat()
-    return newest_as_of(Path(raw_dir).resolve().parent.parent)
+        return parse_as_of(as_of, where="the notebook's as_of parameter", root=root)
+    return newest_as_of(root)
 
 
-def parse_as_of(value: Any, *, where: str, root: Path, today: dt.date | None = None) -> str:
-    """Validate an as-of date given by a user; return it as an ISO string."""
+def parse_as_of(
+    value: Any,
+    *,
+    where: str,
+    root: Path,
+    today: dt.date | None = None,
+    dates: list[dt.date] | None = None,
+) -> str:
+    """Validate an as-of date given by a user; return it as an ISO string. ``dates`` are the
+    registry's publication dates, when the caller has read them already."""
     today = today or dt.date.today()
     if isinstance(value, dt.datetime):
         raise InputError(where, "as_of must be a date without a time", found=str(value))
@@ -102,7 +115,7 @@ def parse_as_of(value: Any, *, where: str, root: Path, today: dt.date | None = N
         raise InputError(
             where, f"as_of is in the future (today is {today.isoformat()})", found=day.isoformat()
         )
-    first = min(_publication_dates(root))
+    first = min(dates or _publication_dates(root, today))
     if day < first:
         raise InputError(
             where,
@@ -111,6 +124,22 @@ def parse_as_of(value: Any, *, where: str, root: Path, today: dt.date | None = N
             found=day.isoformat(),
         )
     return day.isoformat()
+
+
+def split_dtm_files(value: str, root: Path | None = None) -> list[str]:
+    """DTM_FILES as typed on the make command line: one path, or several separated by spaces
+    (quote a path that has spaces, as in a shell: "my file.json" b.csv). A value that is the
+    path of an existing file (under ``root``) is that one file, whatever its spaces and quotes.
+    Never run by a shell: the value only reaches Python through the environment."""
+    value = value.strip()
+    if not value:
+        return []
+    if root is not None and (root / value).is_file():
+        return [value]
+    try:
+        return shlex.split(value)
+    except ValueError:  # an unbalanced quote: O'Brien.json is one path
+        return [value]
 
 
 def parse_dtm_files(value: Any, *, where: str, root: Path) -> tuple[str, ...]:
@@ -122,16 +151,77 @@ def parse_dtm_files(value: Any, *, where: str, root: Path) -> tuple[str, ...]:
         raise InputError(where, "dtm_files must be a list of file paths", found=repr(value))
     files = []
     for item in value:
-        path = (root / item).resolve()
-        if not path.is_file():
+        if not item.strip() or FORBIDDEN.search(item):
+            raise InputError(
+                where,
+                "a path in dtm_files is empty or contains a control character",
+                found=item,
+            )
+        path = root / item
+        if not path.exists() and not path.is_symlink():
             raise InputError(
                 where,
                 "a DTM file in dtm_files does not exist",
                 "Check the path (relative to the project root)",
                 found=item,
             )
+        try:
+            check_regular_file(path, MAX_INPUT_BYTES)
+        except InputError as exc:
+            raise InputError(where, f"the DTM file {item} {exc.problem}", exc.fix) from None
         files.append(item)
     return tuple(files)
+
+
+def read_params_file(path: Path) -> dict[str, Any]:
+    """params.yaml as a mapping: a small regular UTF-8 file, plain YAML (no aliases, shallow),
+    built by the safe loader only."""
+    import yaml
+
+    text = decode_text(path, read_regular_file(path, MAX_PARAMS_BYTES))
+    try:
+        _check_yaml_events(path, yaml.parse(text, Loader=yaml.SafeLoader))
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            path,
+            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+            row=mark.line + 1 if mark else None,
+        ) from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise InputError(path, "must be a mapping of parameter names to values")
+    return loaded
+
+
+def _check_yaml_events(path: Path, events: Any) -> None:
+    """Refuse aliases (a 'billion laughs' file expands a few lines into gigabytes) and deep
+    nesting (the loader recurses) before the loader builds anything."""
+    import yaml
+
+    depth = 0
+    for event in events:
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.AliasEvent):
+            raise InputError(
+                path,
+                "uses a YAML alias (*name); parameters are plain values",
+                "Write the value out instead of referring to an anchor",
+                row=line,
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_PARAMS_DEPTH:
+                raise InputError(
+                    path,
+                    f"is nested more than {MAX_PARAMS_DEPTH} levels deep",
+                    "Parameters are a date (as_of) and a list of paths (dtm_files)",
+                    row=line,
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def load_params(
@@ -143,39 +233,32 @@ def load_params(
     today: dt.date | None = None,
 ) -> Params:
     """Read params.yaml, apply command-line overrides and validate everything."""
-    import yaml
+    from haiti_report.raw.decisions import decisions_path, read_decisions
+    from haiti_report.raw.plausible import check_raw_dates
 
+    today = today or dt.date.today()
     params_file = params_file or root / "params.yaml"
-    raw: dict[str, Any] = {}
-    if params_file.exists():
-        try:
-            loaded = yaml.safe_load(params_file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(
-                params_file,
-                f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                row=mark.line + 1 if mark else None,
-            ) from None
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise InputError(params_file, "must be a mapping of parameter names to values")
-        raw = loaded
-    unknown = sorted(set(raw) - set(KNOWN))
+    exists = params_file.exists() or params_file.is_symlink()
+    raw = read_params_file(params_file) if exists else {}
+    unknown = sorted(set(raw) - set(KNOWN), key=str)
     if unknown:
         raise InputError(
             params_file,
             f"unknown parameter(s): {', '.join(map(str, unknown))}",
             f"Known parameters: {', '.join(KNOWN)}",
         )
+    raw_dir = root / "data" / "raw"
+    dates = _publication_dates(root, today)  # the registry first: its own mistakes come first
+    check_raw_dates(raw_dir, today)
+    if decisions_path(raw_dir).exists() or decisions_path(raw_dir).is_symlink():
+        read_decisions(decisions_path(raw_dir))  # contradictions need no cleaning code
     where_as_of = "command line (AS_OF)" if as_of is not None else str(params_file)
     value = as_of if as_of is not None else raw.get("as_of")
     given = value is not None and value != ""
     resolved = (
-        parse_as_of(value, where=where_as_of, root=root, today=today)
+        parse_as_of(value, where=where_as_of, root=root, today=today, dates=dates)
         if given
-        else newest_as_of(root)
+        else max(dates).isoformat()
     )
     where_dtm = "command line (DTM_FILES)" if dtm_files is not None else str(params_file)
     files = parse_dtm_files(

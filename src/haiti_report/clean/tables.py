@@ -3,7 +3,8 @@
 Every processed table goes through :func:`write_table`: its dataframely schema filters the rows;
 rows that break a rule are not published but written to ``<name>.quarantine.csv`` and counted
 by rule in the cleaning log, which the report summarises. Output is deterministic: rows sorted,
-columns in schema order, no timestamps.
+columns in schema order, no timestamps. No published CSV carries a cell a spreadsheet would run
+as a formula (:func:`check_no_formulas`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from typing import Any
 
 import dataframely as dy
 import polars as pl
+
+from haiti_report.core.errors import InputError
+from haiti_report.raw.files import looks_like_formula
 
 
 @dataclass
@@ -59,8 +63,39 @@ class CleaningLog:
         return write_csv(self.frame(), out_dir / "cleaning_log.csv")
 
 
+_FORMULA_START = r"^[\t\r]|^\s*[=+\-@\x{FF1D}\x{FF0B}\x{FF0D}\x{FF20}]"
+
+
+def check_no_formulas(frame: pl.DataFrame, path: Path) -> None:
+    """Refuse a text cell a spreadsheet would run as a formula (it starts with =, +, - or @
+    and is not a number), naming the published table, its line and column.
+
+    Refused, not neutralised: prefixing such a cell with an apostrophe (the usual escape)
+    would change the value re-users get and the report reads back from these tables, so the
+    altered text would reach the prose. The raw reader already refuses such cells where a
+    person typed them (with the raw file's line and column); this catches text from anywhere
+    else, such as a dropped-in DTM file. No real value needs one: numbers like -24 pass."""
+    for name, dtype in frame.schema.items():
+        if dtype != pl.String:
+            continue
+        starts = frame[name].str.contains(_FORMULA_START).fill_null(False)
+        for index in starts.arg_true():  # candidates; numbers such as -24 are not formulas
+            value = frame[name][index]
+            if looks_like_formula(value):
+                raise InputError(
+                    f"the published table {path.name}",
+                    "a text cell would run as a formula in a spreadsheet (it starts with "
+                    f"'{value.strip()[:1]}')",
+                    "Find the value in the input files (a raw CSV or a DTM file) and correct it",
+                    row=int(index) + 2,
+                    column=name,
+                    found=value,
+                )
+
+
 def write_csv(frame: pl.DataFrame, path: Path) -> Path:
-    """Deterministic CSV: LF endings, ISO dates, no index, UTF-8."""
+    """Deterministic CSV: LF endings, ISO dates, no index, UTF-8; never a formula cell."""
+    check_no_formulas(frame, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     frame.write_csv(tmp, line_terminator="\n", date_format="%Y-%m-%d", null_value="")

@@ -13,7 +13,6 @@ first. :meth:`CountryNames.to_iso3` refuses them with an explanation rather than
 
 from __future__ import annotations
 
-import csv
 import difflib
 import re
 import unicodedata
@@ -23,9 +22,11 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
+import polars as pl
 import pycountry
 
 from haiti_report.core.errors import InputError
+from haiti_report.raw.files import LINE, read_raw_csv
 
 ALIAS_FILE: Final = Path("data/raw/country_aliases.csv")
 ALIAS_COLUMNS: Final = ("alias", "iso3", "note")
@@ -93,23 +94,11 @@ class CountryNames:
 
     @classmethod
     def from_csv(cls, path: str | Path = ALIAS_FILE) -> CountryNames:
-        """Load and check the alias table; every problem is an InputError with its line."""
+        """Load and check the alias table (through the one raw reader, so it is read as every
+        raw file is); every problem is an InputError with its line."""
         path = Path(path)
-        if not path.is_file():
-            raise InputError(
-                path,
-                "the country alias file is missing",
-                f"Create it with the header line {','.join(ALIAS_COLUMNS)}",
-            )
-        try:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                return cls(_read_aliases(csv.DictReader(handle), path), path)
-        except (UnicodeDecodeError, csv.Error) as error:
-            raise InputError(
-                path,
-                f"cannot be read as a UTF-8 CSV file ({error})",
-                "Save it as CSV with UTF-8 encoding",
-            ) from None
+        frame = read_raw_csv(path, ALIAS_COLUMNS, allow_empty=True)
+        return cls(_read_aliases(frame, path), path)
 
     def to_iso3(
         self,
@@ -181,24 +170,13 @@ class CountryNames:
         )
 
 
-def _read_aliases(reader: csv.DictReader[str], path: Path) -> dict[str, str]:
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in ALIAS_COLUMNS if c not in header]
-    if missing:
-        raise InputError(
-            file=path,
-            problem=f"missing column(s) {', '.join(missing)}",
-            fix=f"The first line must name the columns {','.join(ALIAS_COLUMNS)}",
-            row=1,
-            found=",".join(header),
-        )
-    reader.fieldnames = header
+def _read_aliases(frame: pl.DataFrame, path: Path) -> dict[str, str]:
     aliases: dict[str, str] = {}
     first_line: dict[str, int] = {}
-    for record in reader:
-        line = reader.line_num
-        alias = (record["alias"] or "").strip()
-        code = (record["iso3"] or "").strip().upper()
+    for record in frame.iter_rows(named=True):
+        line = record[LINE]
+        alias = record["alias"] or ""
+        code = (record["iso3"] or "").upper()
         if not alias:
             raise InputError(
                 path, "the alias is empty", "Fill in or delete the row", row=line, column="alias"

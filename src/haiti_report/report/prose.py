@@ -20,8 +20,14 @@ from haiti_report.report.text.format import number
 
 # The words values.ReportedValue.phrase uses, so prose and parsing agree.
 _WEB_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
-# Characters with a meaning in Markdown (CommonMark + GFM tables); escaped in text from data.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:])")
+# Characters with a meaning in Markdown as Quarto's Pandoc reads it (CommonMark + GFM tables,
+# plus Pandoc's $math$, ^superscript^, ~subscript~, @citations, example lists (@),
+# {attributes} and =raw blocks), escaped in text from data. (A % means something only at the
+# very start of a document, where data never is.) Pandoc lets a backslash
+# escape any ASCII punctuation, and its Typst writer then escapes whatever Typst needs itself.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:$^@=])")
+# Controls and invisible reordering characters never reach the page from data.
+_MD_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 # --- safe output ---------------------------------------------------------------------------
@@ -50,9 +56,11 @@ def escape(text: Any) -> str:
 
 
 def escape_md(text: Any) -> str:
-    """Escape text from data for Markdown: HTML specials become entities, Markdown specials
-    get a backslash (so '[x](javascript:…)' cannot become a link), line breaks become spaces."""
-    plain = " ".join(("" if text is None else str(text)).split())
+    """Escape text from data for Markdown (Quarto/Pandoc, and Typst through it): HTML specials
+    become entities, Markdown and Pandoc specials get a backslash (so '[x](javascript:…)'
+    cannot become a link, '$x$' math, '@key' a citation, '^x^' a superscript), line breaks
+    become spaces and control characters U+FFFD."""
+    plain = " ".join(_MD_INVISIBLE.sub("\ufffd", "" if text is None else str(text)).split())
     return _MD_SPECIAL.sub(r"\\\1", html.escape(plain, quote=True))
 
 
