@@ -1,11 +1,11 @@
 """The package's layers, enforced: what each layer may import, and how big a piece may grow.
 
-    core    contracts every layer shares (errors, vocabularies, schemas, queries, dates)
-    raw     reads data/raw                      -> core
-    clean   the cleaning steps                  -> core, raw
-    report  facts, charts, text                 -> core            (never raw or clean)
-    build   parameters, steps, render, publish  -> any layer
-    update  `make update` (fetch IOM's figures) -> core, raw, clean
+core    contracts every layer shares (errors, vocabularies, schemas, queries, dates)
+raw     reads data/raw                      -> core
+clean   the cleaning steps                  -> core, raw
+report  facts, charts, text                 -> core            (never raw or clean)
+build   parameters, steps, render, publish  -> any layer
+update  `make update` (fetch IOM's figures) -> core, raw, clean
 """
 
 from __future__ import annotations
@@ -81,14 +81,19 @@ def test_no_module_or_function_too_big_to_read(path):
             assert length <= MAX_FUNCTION_LINES, f"{path.name}:{node.lineno} {node.name}()"
 
 
-@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name
+)
 def test_notebooks_are_thin(notebook):
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
     lines = [len("".join(c["source"]).splitlines()) for c in cells]
     assert max(lines) <= 25, f"a code cell of {max(lines)} lines"
     assert sum(lines) <= 120
-    names = {n.id for c in cells for n in ast.walk(ast.parse("".join(c["source"])))
-             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    names = {
+        n.id
+        for c in cells
+        for n in ast.walk(ast.parse("".join(c["source"])))
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
     assert not {n for n in names if len(n) == 1}, names

@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from haiti_report.build.changes import (
-    FILENAME,
-    changes_html,
-    changes_markdown,
-    compare_builds,
-    format_changes,
-    main,
-    write_changes,
-)
+from haiti_report.build.changes import FILENAME, compare_builds, main, write_changes
+from haiti_report.build.changes_text import changes_html, changes_markdown, format_changes
 
 PVD_HEADER = (
     "iso3,country,pledged,pledged_low,pledged_high,pledged_qualifier,pledged_as_written,"
@@ -214,7 +207,11 @@ def test_renderings_escape_strings_from_data(old, tmp_path):
     path = new / "data" / "mss" / "pledged_vs_deployed.csv"
     path.write_text(path.read_text().replace("Kenya", "<script>alert(1)</script>"))
     facts = json.loads((new / "facts.json").read_text())
-    facts["note"] = "<b>bold</b> & *stars*"
+    facts["personnel"]["deployed"] = {
+        "anchor_outlet": "<b>bold</b> & *stars*",
+        "anchor_date": "2024-09-20",
+        "basis": "reported",
+    }
     (new / "facts.json").write_text(json.dumps(facts))
     result = compare_builds(old, new)
     page = changes_html(result)
@@ -230,7 +227,9 @@ def test_cli_prints_the_summary(old, tmp_path, capsys):
     new = make_build(tmp_path / "new", deployed_ken=430)
     assert main([str(old), str(new)]) == 0
     out = capsys.readouterr().out
-    assert "personnel.deployed_total: 424 → 454" in out
+    lines = out.splitlines()
+    assert lines[1].strip().startswith("In Haiti: 424 → 454")  # the headline, in words, first
+    assert "personnel.deployed_total: 424 → 454" in out  # then the details
     assert main([str(old), str(new), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["first_build"] is False
 

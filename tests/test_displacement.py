@@ -586,7 +586,8 @@ def test_a_partial_date_counts_from_its_last_day(tmp_path):
     assert early.filter(pl.col("figure_id") == "C-2025-k").is_empty()  # "2026": from 31 Dec
     late = tables_at(raw, "2026-12-31")[0].context
     assert late.filter(pl.col("figure_id") == "C-2025-k")["published"].item() == dt.date(
-        2026, 12, 31)
+        2026, 12, 31
+    )
 
 
 def test_department_figures_are_dated_by_their_round(tmp_path):

@@ -38,14 +38,15 @@ def count(t: mss.MssTables, day: str, iso3: str | None = None) -> dict:
 
 def pledged(t: mss.MssTables, mission: Mission, *, without: str | None = None) -> int:
     rows = q.pledges_counted(t.pledges, mission)
-    return int(rows.filter(rows["iso3"] != without)["pledged"].sum() if without
-               else rows["pledged"].sum())
+    return int(
+        rows.filter(rows["iso3"] != without)["pledged"].sum() if without else rows["pledged"].sum()
+    )
 
 
 def test_the_seed_moment_21_september_2024(edition):
     t = edition("2024-09-21")
     assert count(t, "2024-09-21", "KEN")["value"] == 400  # AP: about 400 Kenyans (200 + 200)
-    kenya = t.pledges.filter((t.pledges["iso3"] == "KEN")).row(0, named=True)
+    kenya = t.pledges.filter(t.pledges["iso3"] == "KEN").row(0, named=True)
     assert kenya["pledged"] == 1000  # of 1,000 promised
     assert pledged(t, Mission.MSS, without="KEN") >= 1900  # others: at least 1,900 more
     assert q.level_in_force(t.mandates, D("2024-09-21"))["value"] == 2500  # 2,500 expected

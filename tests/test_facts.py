@@ -12,8 +12,17 @@ import pytest
 from haiti_report.report import facts, text
 
 EDITIONS = ("2024-09-21", "2025-02-28", "2025-10-02", "2026-03-21")
-SECTIONS = ("title", "lede", "pledges", "deployments", "money", "displacement", "context",
-            "claims", "methodology")
+SECTIONS = (
+    "title",
+    "lede",
+    "pledges",
+    "deployments",
+    "money",
+    "displacement",
+    "context",
+    "claims",
+    "methodology",
+)
 
 
 @pytest.mark.parametrize("as_of", EDITIONS)

@@ -16,7 +16,8 @@ from haiti_report.raw import decisions
 from haiti_report.raw.figures import COLUMNS
 
 HEADER = ",".join(COLUMNS)
-SOURCES = """source_id,outlet,title,url,published,kind,language,via,published_basis,replaced_url,accessed,sha256,licence,credit
+SOURCES = """source_id,outlet,title,url,published,kind,language,via,published_basis,\
+replaced_url,accessed,sha256,licence,credit
 s1,Wire A,,https://a.test/1,2024-06-01,wire,en,,fact_base,,,,,
 s2,Wire B,,https://b.test/2,2024-07-01,wire,en,,fact_base,,,,,
 s3,Paper C,,https://c.test/3,2024-08-01,newspaper,en,,fact_base,,,,,

@@ -17,8 +17,9 @@ def test_a_step_is_handed_only_its_declared_inputs(tmp_path):
     mss = next(s for s in steps.STEPS if s.name == "clean_mss")
     raw = stage_inputs(mss, ROOT, tmp_path)
     handed = {p.relative_to(raw).as_posix() for p in raw.rglob("*") if p.is_file()}
-    declared = {p.relative_to(ROOT / "data" / "raw").as_posix()
-                for p in expand_inputs(ROOT, mss.inputs)}
+    declared = {
+        p.relative_to(ROOT / "data" / "raw").as_posix() for p in expand_inputs(ROOT, mss.inputs)
+    }
     assert handed == declared
     assert "claims.csv" not in handed and not any(h.startswith("displacement/") for h in handed)
 
@@ -38,8 +39,14 @@ def test_every_declared_input_exists_and_every_raw_file_is_declared():
 def test_an_undeclared_read_fails_the_build_with_a_clear_message(project: Path):
     notebook = project / "notebooks" / "10_clean_mss.ipynb"
     nb = json.loads(notebook.read_text(encoding="utf-8"))
-    sneak = {"cell_type": "code", "execution_count": None, "id": "sneak", "metadata": {},
-             "outputs": [], "source": ["open(f'{raw_dir}/claims.csv').read()  # not declared"]}
+    sneak = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "sneak",
+        "metadata": {},
+        "outputs": [],
+        "source": ["open(f'{raw_dir}/claims.csv').read()  # not declared"],
+    }
     nb["cells"].insert(2, sneak)
     notebook.write_text(json.dumps(nb), encoding="utf-8")
     proc = run_build(project, check=False)

@@ -20,15 +20,14 @@ What is compared:
 - **sources used**: the source ids named by the rows of the processed tables (rows of a table
   with a ``status`` column count only when their status is ``used``): new ids and dropped ids.
 
-:func:`write_changes` writes the result as ``changes.json`` (deterministic JSON), and
-:func:`format_changes` gives the plain-text summary the build prints. :func:`changes_html` and
-:func:`changes_markdown` render it for the report, escaping every string that comes from data.
+:func:`write_changes` writes the result as ``changes.json`` (deterministic JSON);
+:mod:`haiti_report.build.changes_text` says it in words (the build's summary, ``make diff``,
+the report's section), the headline numbers first (:func:`headline_changes`).
 """
 
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import sys
 from collections import Counter
@@ -315,6 +314,67 @@ def check_build_dir(path: Path, role: str) -> Path:
     return path.resolve()
 
 
+# The headline numbers a reader follows, in the words the summary uses (facts.json paths).
+HEADLINES = (
+    ("personnel.deployed_total", "In Haiti"),
+    ("personnel.pledged_total", "Pledged (to the mission of the day)"),
+    ("personnel.deployed_peak.value", "Peak in Haiti"),
+    ("personnel.countries_pledging", "Countries pledging"),
+    ("displacement.idps", "Displaced inside Haiti (IOM)"),
+    ("funding.trust_fund_received_usd", "Trust fund received (US$)"),
+    ("funding.trust_fund_pledged_usd", "Trust fund pledged (US$)"),
+    ("sources_count", "Sources"),
+)
+
+
+def _leaf(facts: Any, path: str) -> Any:
+    for part in path.split("."):
+        facts = facts.get(part) if isinstance(facts, dict) else None
+    return facts
+
+
+def _because(path: str, new: Any) -> str | None:
+    """Why a headline number moved, from the new facts (what it now rests on)."""
+    if path == "personnel.deployed_total":
+        count = _leaf(new, "personnel.deployed") or {}
+        if count.get("anchor_outlet") and count.get("anchor_date"):
+            return (
+                f"the count now rests on {count['anchor_outlet']}'s report of "
+                f"{count['anchor_date']}"
+                + (
+                    ", moved by later movements"
+                    if count.get("basis") == "reported_plus_movements"
+                    else ""
+                )
+            )
+        return "arrivals and departures reported since" if count else None
+    if path == "personnel.pledged_total":
+        return f"pledges to the {_leaf(new, 'personnel.mission')}"
+    if path == "displacement.idps":
+        return f"IOM's newest round is {_leaf(new, 'displacement.round')}"
+    return None
+
+
+def headline_changes(old: Any, new: Any) -> list[dict[str, Any]]:
+    """The headline numbers that differ between two builds, labelled for readers."""
+    if old is None or new is None:
+        return []
+    out = []
+    for path, label in HEADLINES:
+        before, after = _leaf(old, path), _leaf(new, path)
+        if not _same(before, after):
+            out.append(
+                {
+                    "path": path,
+                    "label": label,
+                    "old": before,
+                    "new": after,
+                    "because": _because(path, new),
+                }
+            )
+    return out
+
+
 def compare_builds(old_dir: Path | None, new_dir: Path) -> dict[str, Any]:
     """Compare the build in ``new_dir`` with the one in ``old_dir`` (``None``: first build)."""
     new_dir = check_build_dir(new_dir, "new")
@@ -325,6 +385,7 @@ def compare_builds(old_dir: Path | None, new_dir: Path) -> dict[str, Any]:
         "first_build": old_dir is None,
         "as_of": {"old": _as_of(old_dir, old_facts), "new": _as_of(new_dir, new_facts)},
         "facts": compare_facts(old_facts, new_facts),
+        "headlines": headline_changes(old_facts, new_facts),
         "tables": compare_tables(old_dir, new_dir),
         "quarantined": compare_quarantine(old_dir, new_dir),
         "sources": {
@@ -368,236 +429,6 @@ def write_changes(result: dict[str, Any], new_dir: Path) -> Path:
 # --- Rendering ---------------------------------------------------------------------------------
 
 
-def _value(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,}" if not value.is_integer() else f"{int(value):,}"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def _key_text(key: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={_value(v)}" for k, v in key.items())
-
-
-def _more(lines: list[str], limit: int, indent: str) -> list[str]:
-    if len(lines) <= limit:
-        return lines
-    return [*lines[:limit], f"{indent}... and {len(lines) - limit} more (see {FILENAME})"]
-
-
-def _table_counts(entry: dict[str, Any]) -> str:
-    if entry["status"] == "new":
-        return f"new table, {entry['rows']['new']} rows"
-    if entry["status"] == "removed":
-        return f"table gone (had {entry['rows']['old']} rows)"
-    parts = [f"{len(entry['added'])} added", f"{len(entry['removed'])} removed"]
-    if entry["key"] is not None:
-        parts.append(f"{len(entry['changed'])} changed")
-    for which in ("columns_added", "columns_removed"):
-        if entry[which]:
-            parts.append(f"{which.replace('_', ' ')}: {', '.join(entry[which])}")
-    return ", ".join(parts)
-
-
-def _depth(path: str) -> int:
-    return path.count(".") + path.count("[")
-
-
-def format_changes(result: dict[str, Any]) -> str:
-    """A short plain-text summary (printed by the build and by ``make diff``); escape codes in
-    a source id or cell are shown, not obeyed."""
-    return "\n".join(printable(line, newlines=False) for line in _summary_lines(result))
-
-
-def _summary_lines(result: dict[str, Any]) -> list[str]:
-    as_of = result["as_of"]
-    if result["first_build"]:
-        facts = len(result["facts"]["added"])
-        rows = sum(t["rows"]["new"] for t in result["tables"].values())
-        return [
-            f"First build (nothing earlier to compare with): {len(result['tables'])} tables, "
-            f"{rows} rows, {facts} headline values, "
-            f"{len(result['sources']['added'])} sources"
-            + (f", as of {as_of['new']}" if as_of["new"] else "")
-            + "."
-        ]
-    if not has_changes(result):
-        return ["No changes since the previous build."]
-    head = "Changes since the previous build"
-    if as_of["old"] != as_of["new"]:
-        head += f" (as of {as_of['old'] or '?'} → {as_of['new'] or '?'})"
-    lines = [head + ":"]
-    facts = result["facts"]
-    described = (
-        [(c["path"], f"{_value(c['old'])} → {_value(c['new'])}") for c in facts["changed"]]
-        + [(c["path"], f"new, {_value(c['new'])}") for c in facts["added"]]
-        + [(c["path"], f"gone (was {_value(c['old'])})") for c in facts["removed"]]
-    )
-    # Totals first: the shallower a path, the more of a headline it is.
-    described.sort(key=lambda item: (_depth(item[0]), item[0]))
-    fact_lines = [f"    {path}: {text}" for path, text in described]
-    if fact_lines:
-        lines.append(f"  headline numbers: {len(fact_lines)} differ")
-        lines += _more(fact_lines, TEXT_LIMIT, "    ")
-    if result["tables"]:
-        lines.append("  tables:")
-        lines += _more(
-            [f"    {name}: {_table_counts(entry)}" for name, entry in result["tables"].items()],
-            TEXT_LIMIT,
-            "    ",
-        )
-    if result["quarantined"]:
-        lines.append(
-            "  rows quarantined: "
-            + "; ".join(
-                f"{name} {c['old']} → {c['new']}" for name, c in result["quarantined"].items()
-            )
-        )
-    sources = result["sources"]
-    if sources["added"]:
-        lines.append(
-            f"  sources: {len(sources['added'])} new ("
-            + ", ".join(sources["added"][:TEXT_LIMIT])
-            + (", ..." if len(sources["added"]) > TEXT_LIMIT else "")
-            + ")"
-        )
-    if sources["removed"]:
-        lines.append(
-            f"  sources no longer used: {len(sources['removed'])} ("
-            + ", ".join(sources["removed"][:TEXT_LIMIT])
-            + (", ..." if len(sources["removed"]) > TEXT_LIMIT else "")
-            + ")"
-        )
-    return lines
-
-
-def _h(value: Any) -> str:
-    return html.escape(_value(value), quote=True)
-
-
-def changes_html(result: dict[str, Any], *, limit: int = 20) -> str:
-    """An HTML fragment for the report ("What changed since the last build").
-
-    Every string that comes from data (paths, values, table names, keys, source ids) is
-    escaped with :func:`html.escape`.
-    """
-    if result["first_build"]:
-        return (
-            '<section class="changes"><p>This is the first build: there is no earlier '
-            "build to compare with.</p></section>"
-        )
-    if not has_changes(result):
-        return '<section class="changes"><p>Nothing changed since the previous build.</p></section>'
-    parts = ['<section class="changes">']
-    as_of = result["as_of"]
-    if as_of["old"] != as_of["new"]:
-        parts.append(f"<p>As of {_h(as_of['old'])} → {_h(as_of['new'])}.</p>")
-    facts = result["facts"]
-    rows = (
-        [(c["path"], c["old"], c["new"]) for c in facts["changed"]]
-        + [(c["path"], None, c["new"]) for c in facts["added"]]
-        + [(c["path"], c["old"], None) for c in facts["removed"]]
-    )
-    if rows:
-        parts.append(
-            "<table><caption>Headline numbers that changed</caption>"
-            "<thead><tr><th>value</th><th>before</th><th>now</th></tr></thead><tbody>"
-        )
-        parts += [
-            f"<tr><td><code>{_h(p)}</code></td><td>{_h(o)}</td><td>{_h(n)}</td></tr>"
-            for p, o, n in rows[:limit]
-        ]
-        parts.append("</tbody></table>")
-        if len(rows) > limit:
-            parts.append(f"<p>… and {len(rows) - limit} more.</p>")
-    if result["tables"]:
-        parts.append("<p>Tables:</p><ul>")
-        for name, entry in result["tables"].items():
-            item = f"<li><code>{_h(name)}</code>: {_h(_table_counts(entry))}"
-            examples = [
-                f"changed {_h(_key_text(c['key']))}: "
-                + "; ".join(
-                    f"{_h(col)} {_h(v['old'])} → {_h(v['new'])}" for col, v in c["cells"].items()
-                )
-                for c in entry["changed"][:3]
-            ]
-            if examples:
-                item += "<ul>" + "".join(f"<li>{e}</li>" for e in examples) + "</ul>"
-            parts.append(item + "</li>")
-        parts.append("</ul>")
-    sources = result["sources"]
-    if sources["added"]:
-        parts.append(
-            "<p>New sources: "
-            + ", ".join(f"<code>{_h(s)}</code>" for s in sources["added"])
-            + ".</p>"
-        )
-    if sources["removed"]:
-        parts.append(
-            "<p>Sources no longer used: "
-            + ", ".join(f"<code>{_h(s)}</code>" for s in sources["removed"])
-            + ".</p>"
-        )
-    parts.append("</section>")
-    return "\n".join(parts)
-
-
-# Characters Markdown (and Pandoc/Quarto: "$" opens math) reads as formatting inside a line;
-# the rendering never starts a line with a value, so line-start markers ("#", "-") are safe.
-_MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|~$"})
-
-
-def _md(value: Any) -> str:
-    """Escape for Markdown: HTML-escape first (Markdown passes raw HTML through), then
-    backslash the characters Markdown would read as formatting."""
-    return html.escape(_value(value), quote=True).translate(_MARKDOWN_SPECIAL)
-
-
-def changes_markdown(result: dict[str, Any], *, limit: int = 20) -> str:
-    """The same as :func:`changes_html` as Markdown (for a Markdown cell or a Quarto page)."""
-    if result["first_build"]:
-        return "This is the first build: there is no earlier build to compare with."
-    if not has_changes(result):
-        return "Nothing changed since the previous build."
-    lines: list[str] = []
-    as_of = result["as_of"]
-    if as_of["old"] != as_of["new"]:
-        lines += [f"As of {_md(as_of['old'])} → {_md(as_of['new'])}.", ""]
-    facts = result["facts"]
-    rows = (
-        [(c["path"], c["old"], c["new"]) for c in facts["changed"]]
-        + [(c["path"], None, c["new"]) for c in facts["added"]]
-        + [(c["path"], c["old"], None) for c in facts["removed"]]
-    )
-    if rows:
-        lines += ["| value | before | now |", "|---|---|---|"]
-        lines += [f"| {_md(p)} | {_md(o)} | {_md(n)} |" for p, o, n in rows[:limit]]
-        if len(rows) > limit:
-            lines.append(f"\n… and {len(rows) - limit} more.")
-        lines.append("")
-    for name, entry in result["tables"].items():
-        lines.append(f"- {_md(name)}: {_md(_table_counts(entry))}")
-    sources = result["sources"]
-    if sources["added"]:
-        lines += ["", "New sources: " + ", ".join(_md(s) for s in sources["added"]) + "."]
-    if sources["removed"]:
-        lines += [
-            "",
-            "Sources no longer used: " + ", ".join(_md(s) for s in sources["removed"]) + ".",
-        ]
-    return "\n".join(lines).strip()
-
-
-# --- Command line ------------------------------------------------------------------------------
-
-
 def resolve_build_arg(value: str, root: Path) -> Path:
     """A path, or a label under ``reports/`` (``latest``, ``2024-09-21``)."""
     path = Path(value)
@@ -628,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
         print(printable(f"error: {why}{exc}", newlines=False), file=sys.stderr)
         return 2
     # JSON as ASCII (every other character escaped): valid, and inert in a terminal.
+    from haiti_report.build.changes_text import format_changes
+
     print(json.dumps(result, sort_keys=True, indent=2) if args.json else format_changes(result))
     return 0
 

@@ -265,7 +265,8 @@ def _render(
 def _write_data_package(root: Path, staging: Path, log: Log) -> None:
     """datapackage.json (Frictionless), then on the console the summary of changes.json (what
     changed since the build this one replaces), which the report notebook wrote."""
-    from haiti_report.build.changes import FILENAME, format_changes
+    from haiti_report.build.changes import FILENAME
+    from haiti_report.build.changes_text import format_changes
     from haiti_report.build.datapackage import write_datapackage
     from haiti_report.raw.sources import load_sources
 

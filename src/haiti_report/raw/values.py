@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -314,42 +314,10 @@ def parse_reported_value(
         raise fail("this is not a figure we can read")
     parts = match.groupdict()
     continental = _is_continental(parts)
-
     qualifier: Qualifier = _QUALIFIER_OF[parts["qual"]] if parts["qual"] else "exact"
     is_range = parts["num2"] is not None
-    if parts["between"] and parts["sep"] not in _BETWEEN_WORDS[parts["between"]]:
-        joiner = _BETWEEN_WORDS[parts["between"]][0]
-        raise fail(f"'{parts['between']}' needs a second number after '{joiner}'")
-    if parts["sep"] in ("and", "et", "y") and not parts["between"]:
-        raise fail("two numbers joined by 'and' are not a range", "Write a range as '1,500–2,000'")
-    if is_range and parts["qual"]:
-        raise fail(
-            f"a range cannot also be '{parts['qual']}'", "Write the range alone, e.g. '1,500–2,000'"
-        )
-
-    # The unit written in the text (currency or percent), checked against the caller's unit.
-    marks = {_unit_mark(parts[f"{key}{i}"]) for i in (1, 2) for key in ("cur", "suf")} - {None}
-    if len(marks) > 1:
-        raise fail(
-            f"the figure mixes units ({', '.join(sorted(map(str, marks)))})",
-            "Use one currency or percent for the whole figure",
-        )
-    written_unit = marks.pop() if marks else None
-    if written_unit is None:
-        final_unit = unit or DEFAULT_UNIT
-    elif (
-        unit is None
-        or unit == written_unit
-        or (written_unit in MONEY_UNITS and unit in MONEY_UNITS)
-    ):
-        final_unit = written_unit
-    else:
-        what = "a percentage" if written_unit == PERCENT else f"money ({written_unit.upper()})"
-        raise fail(
-            f"the text is {what} but this column holds {unit}",
-            f"Check the column: it should hold {unit}, not {what}",
-        )
-
+    _check_shape(parts, is_range, fail)
+    final_unit = _unit_of(parts, unit, fail)
     try:
         first = _amount_value(parts, 1, continental)
         second = _amount_value(parts, 2, continental) if is_range else None
@@ -368,24 +336,70 @@ def parse_reported_value(
                 "Write a range low to high, e.g. '1,500–2,000'",
             )
         qualifier = "range"
+    _check_numbers((first, second), final_unit, fail)
+    return _build(first, qualifier, final_unit, second, text)
 
-    for number in (first, second):
+
+def _check_shape(
+    parts: dict[str, str | None], is_range: bool, fail: Callable[..., InputError]
+) -> None:
+    """Ranges and "between" phrases that are not figures."""
+    if parts["between"] and parts["sep"] not in _BETWEEN_WORDS[parts["between"]]:
+        joiner = _BETWEEN_WORDS[parts["between"]][0]
+        raise fail(f"'{parts['between']}' needs a second number after '{joiner}'")
+    if parts["sep"] in ("and", "et", "y") and not parts["between"]:
+        raise fail("two numbers joined by 'and' are not a range", "Write a range as '1,500–2,000'")
+    if is_range and parts["qual"]:
+        raise fail(
+            f"a range cannot also be '{parts['qual']}'", "Write the range alone, e.g. '1,500–2,000'"
+        )
+
+
+def _unit_of(
+    parts: dict[str, str | None], unit: str | None, fail: Callable[..., InputError]
+) -> str:
+    """The unit written in the text (currency or percent), checked against the caller's."""
+    marks = {_unit_mark(parts[f"{key}{i}"]) for i in (1, 2) for key in ("cur", "suf")} - {None}
+    if len(marks) > 1:
+        raise fail(
+            f"the figure mixes units ({', '.join(sorted(map(str, marks)))})",
+            "Use one currency or percent for the whole figure",
+        )
+    written_unit = marks.pop() if marks else None
+    if written_unit is None:
+        return unit or DEFAULT_UNIT
+    if (
+        unit is None
+        or unit == written_unit
+        or (written_unit in MONEY_UNITS and unit in MONEY_UNITS)
+    ):
+        return written_unit
+    what = "a percentage" if written_unit == PERCENT else f"money ({written_unit.upper()})"
+    raise fail(
+        f"the text is {what} but this column holds {unit}",
+        f"Check the column: it should hold {unit}, not {what}",
+    )
+
+
+def _check_numbers(
+    numbers: tuple[Decimal | None, ...], unit: str, fail: Callable[..., InputError]
+) -> None:
+    for number in numbers:
         if number is None:
             continue
         if number >= _TOO_BIG:
             raise fail("this number is too large to be a reported figure")
-        if final_unit != PERCENT and number != number.to_integral_value():
+        if unit != PERCENT and number != number.to_integral_value():
             what = (
                 "money amounts are counted in whole units"
-                if final_unit in MONEY_UNITS
-                else f"a count of {final_unit} must be a whole number"
+                if unit in MONEY_UNITS
+                else f"a count of {unit} must be a whole number"
             )
             raise fail(
                 what,
                 "Check the figure: a decimal point may be a thousands "
                 "separator ('1,500' not '1.500') or a digit may be missing",
             )
-    return _build(first, qualifier, final_unit, second, text)
 
 
 def parse_optional(

@@ -351,15 +351,27 @@ def displacement(p: Processed) -> dict[str, Any]:
     }
 
 
-CONTEXT_SERIES = ("mission_personnel_deaths", "mission_personnel_missing", "police_strength",
-                  "gang_control_share_capital", "food_insecurity")
+CONTEXT_SERIES = (
+    "mission_personnel_deaths",
+    "mission_personnel_missing",
+    "police_strength",
+    "gang_control_share_capital",
+    "food_insecurity",
+)
 
 
 def _context_row(row: dict, p: Processed) -> dict[str, Any]:
-    return {"value": row["value"], "qualifier": row["qualifier"], "unit": row["value_unit"],
-            "period_start": _iso(row["period_start"]), "period_end": _iso(row["period_end"]),
-            "published": _iso(row["published"]), "projected": row["projected"],
-            "figure_id": row["figure_id"], "outlet": p.outlet(row["source_id"])}
+    return {
+        "value": row["value"],
+        "qualifier": row["qualifier"],
+        "unit": row["value_unit"],
+        "period_start": _iso(row["period_start"]),
+        "period_end": _iso(row["period_end"]),
+        "published": _iso(row["published"]),
+        "projected": row["projected"],
+        "figure_id": row["figure_id"],
+        "outlet": p.outlet(row["source_id"]),
+    }
 
 
 def context(p: Processed) -> dict[str, Any]:
@@ -368,13 +380,18 @@ def context(p: Processed) -> dict[str, Any]:
     (the newest figure of each, for the whole country or its capital)."""
     c = p.context.filter(pl.col("geography").is_in(["Haiti", "Port-au-Prince"]))
     years = c.filter(
-        (pl.col("series") == "killings") & pl.col("period_start").is_not_null()
+        (pl.col("series") == "killings")
+        & pl.col("period_start").is_not_null()
         & (pl.col("period_start").dt.year() == pl.col("period_end").dt.year())
-        & (pl.col("period_start").dt.month() == 1) & (pl.col("period_end").dt.month() == 12)
+        & (pl.col("period_start").dt.month() == 1)
+        & (pl.col("period_end").dt.month() == 12)
     ).sort("period_end")
-    out: dict[str, Any] = {"killings_by_year": [
-        {"year": r["period_end"].year, **_context_row(r, p)} for r in years.iter_rows(named=True)
-    ]}
+    out: dict[str, Any] = {
+        "killings_by_year": [
+            {"year": r["period_end"].year, **_context_row(r, p)}
+            for r in years.iter_rows(named=True)
+        ]
+    }
     for series in CONTEXT_SERIES:
         rows = c.filter(pl.col("series") == series).sort("published", "period_end", "figure_id")
         out[series] = _context_row(rows.row(-1, named=True), p) if rows.height else None
