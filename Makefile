@@ -15,6 +15,11 @@ export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_LINK_MODE := copy
+# A Quarto installed into .tools/quarto (e.g. by ../shared/tools/quarto/install.sh, as .ci/run
+# does) is used without touching PATH by hand; otherwise whatever `quarto` is on PATH, if any.
+ifneq ($(wildcard $(TOOLS)/quarto/bin/quarto),)
+export PATH := $(CURDIR)/$(TOOLS)/quarto/bin:$(PATH)
+endif
 
 # Parameters reach Python through the environment, never pasted into a command line: no shell
 # (and no make function) ever sees them, so any value arrives exactly as typed -- a path with

@@ -314,11 +314,16 @@ def _clean_env(**extra: str) -> dict[str, str]:
     """This environment without the build's own variables (a developer may have set some)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAITI_REPORT_")}
     env.pop("SOURCE_DATE_EPOCH", None)
+    # `make test` runs these cases: without this, their make would be a sub-make ("make[1]").
+    for name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"):
+        env.pop(name, None)
     return {**env, **extra}
 
 
 def _last_line(stderr: str) -> str:
-    lines = [ln for ln in stderr.strip().splitlines() if not ln.startswith("make: ***")]
+    lines = [
+        ln for ln in stderr.strip().splitlines() if not re.match(r"make(\[\d+\])?: \*\*\*", ln)
+    ]
     return lines[-1].removeprefix("error: ") if lines else ""
 
 

@@ -345,7 +345,7 @@ CASES: list[Case] = [
          ("kernel died", "report"), located=False, run=killed_kernel),
     Case("machine: Chromium fails to print the PDF", "renderer", failing_chromium,
          ("rendering failed", "Chromium could not print report.html"), located=False,
-         env=(("HAITI_REPORT_CHROMIUM", "{root}/fake-chromium"),)),
+         env=(("HAITI_REPORT_CHROMIUM", "{root}/fake-chromium"), ("HAITI_REPORT_NO_QUARTO", "1"))),
     Case("machine: the disk fills up", "file system", lambda root: [], ("disk is full",),
          located=False, run=full_disk, exact=False),
     # --- files as people save them: a correct build

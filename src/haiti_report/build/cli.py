@@ -211,11 +211,18 @@ def _render(
     epoch: int,
     log: Log,
 ) -> dict[str, Any]:
-    from haiti_report.build.render import TEMPLATES, find_chromium, render, renderer_name
+    from haiti_report.build.render import (
+        TEMPLATES,
+        find_chromium,
+        render,
+        renderer_name,
+        renderer_version,
+    )
 
     notebook = (
         staging / "notebooks" / Path(next(s.notebook for s in STEPS if s.name == REPORT_STEP)).name
     )
+    version = renderer_version()
     template_hash = sha256_text("".join(sha256_file(p) for p in files_under(TEMPLATES)))
     key = sha256_text(
         json.dumps(
@@ -223,6 +230,7 @@ def _render(
                 "notebook_key": results[REPORT_STEP].key,
                 "templates": template_hash,
                 "renderer": renderer_name(),
+                "renderer_version": version,
                 "chromium": find_chromium() is not None,
             },
             sort_keys=True,
@@ -257,6 +265,7 @@ def _render(
         "key": key,
         "status": "ran",
         "renderer": result.renderer,
+        "renderer_version": version,
         "pdf": result.pdf_note,
         "duration_s": round(took, 2),
     }

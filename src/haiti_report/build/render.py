@@ -10,6 +10,7 @@ Two real renderers, one source (the executed notebook):
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -61,6 +62,19 @@ def have_quarto() -> bool:
 
 def renderer_name() -> str:
     return "quarto" if have_quarto() else "nbconvert"
+
+
+def renderer_version() -> str:
+    """``quarto --version`` (a new Quarto renders anew), or nbconvert's version."""
+    if have_quarto():
+        try:
+            done = subprocess.run(
+                ["quarto", "--version"], capture_output=True, text=True, timeout=60, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return "unknown"
+        return done.stdout.strip() or "unknown"
+    return importlib.metadata.version("nbconvert")
 
 
 def render(notebook: Path, out_dir: Path) -> RenderResult:

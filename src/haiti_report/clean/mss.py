@@ -344,6 +344,7 @@ def pledged_vs_deployed(
         pl.col("qualifier").alias("in_haiti_qualifier"),
         pl.col("basis").alias("in_haiti_basis"),
         pl.col("date").alias("in_haiti_since"),
+        pl.col("source_ids").alias("in_haiti_source_ids"),
     )
     peaks = (
         country_rows.filter(pl.col("value").is_not_null())

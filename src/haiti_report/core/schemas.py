@@ -271,6 +271,7 @@ class PledgedVsDeployed(dy.Schema):
     in_haiti_qualifier = dy.Enum(QUALIFIERS, nullable=True)
     in_haiti_basis = dy.Enum(values(Basis), nullable=True)
     in_haiti_since = dy.Date(nullable=True, description="day the count last changed")
+    in_haiti_source_ids = dy.String(nullable=True, description="sources behind the count")
     peak = dy.Int64(nullable=True, min=0, description="largest count on any day")
     peak_date = dy.Date(nullable=True)
     first_arrival = dy.Date(nullable=True)
