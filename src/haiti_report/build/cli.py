@@ -84,7 +84,10 @@ def build(root: Path, params: Params, label: str, *, force: bool = False) -> Pat
     try:
         results = run_steps(root, params, staging, previous, old_steps, code_hash, force, log)
         render_info = _render(root, staging, previous, old, results, force, log)
-        changed = any(r.status == "ran" for r in results.values()) or render_info["status"] == "ran"
+        render_info["editions"] = _render_editions(staging, previous, old, results, force, log)
+        changed = any(r.status == "ran" for r in results.values()) or any(
+            info["status"] == "ran" for info in (render_info, *render_info["editions"].values())
+        )
         if not changed and previous is not None:
             shutil.rmtree(staging)
             log(f"nothing changed: reports/{label} is up to date")
@@ -156,6 +159,58 @@ def _render(
         "pdf": result.pdf_note,
         "duration_s": round(took, 2),
     }
+
+
+def _render_editions(
+    staging: Path,
+    previous: Path | None,
+    old: dict[str, Any],
+    results: dict[str, StepResult],
+    force: bool,
+    log: Log,
+) -> dict[str, dict[str, Any]]:
+    """The editions in other languages (report.fr.html, report.fr.pdf), each rendered like
+    the English one from its own executed notebook, with its own key: reused when neither its
+    notebook nor the templates nor the renderer changed."""
+    from haiti_report.build.render import TEMPLATES, find_chromium, render, renderer_name
+    from haiti_report.build.steps import EDITIONS
+
+    done: dict[str, dict[str, Any]] = {}
+    templates = sha256_text("".join(sha256_file(p) for p in files_under(TEMPLATES)))
+    for lang, step_name, stem in EDITIONS[1:]:
+        step = next(s for s in STEPS if s.name == step_name)
+        key = sha256_text(
+            json.dumps(
+                {
+                    "notebook_key": results[step_name].key,
+                    "templates": templates,
+                    "renderer": renderer_name(),
+                    "chromium": find_chromium() is not None,
+                    "stem": stem,
+                },
+                sort_keys=True,
+            )
+        )
+        before = old.get("render", {}).get("editions", {}).get(lang, {})
+        names = (f"{stem}.html", f"{stem}.pdf")
+        if not force and previous and before.get("key") == key and (previous / names[0]).exists():
+            for name in names:
+                if (previous / name).exists():
+                    copy_tree_item(previous / name, staging / name)
+            log(f"render ({lang}): unchanged, reused {' and '.join(names)}")
+            done[lang] = {**before, "status": "reused", "duration_s": 0.0}
+            continue
+        began = time.perf_counter()
+        result = render(staging / "notebooks" / step.executed_name, staging, stem=stem, lang=lang)
+        took = time.perf_counter() - began
+        log(f"render ({lang}): {names[0]}{' and ' + names[1] if result.pdf else ''} in {took:.1f}s")
+        done[lang] = {
+            "key": key,
+            "status": "ran",
+            "pdf": result.pdf_note,
+            "duration_s": round(took, 2),
+        }
+    return done
 
 
 def _write_data_package(root: Path, staging: Path, log: Log) -> None:

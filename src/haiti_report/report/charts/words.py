@@ -35,7 +35,9 @@ def _environment(lang: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(fmt.filters(lang), term=text.term_filter(lang))
+    env.filters.update(
+        fmt.filters(lang), term=text.term_filter(lang), phrase=text.phrase_filter(lang)
+    )
     env.globals.update(fmt.globals_(lang), L=text.labels(lang))
     return env
 

@@ -14,6 +14,7 @@ and dates (:mod:`.babel_format`). Every language's templates also see ``L``, the
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -75,7 +76,12 @@ def environment(lang: str = "en") -> jinja2.Environment:
         trim_blocks=False,  # a line break after a tag is a space between words
         lstrip_blocks=True,
     )
-    env.filters.update(fmt.filters(lang), term=term_filter(lang))
+    env.filters.update(
+        fmt.filters(lang),
+        term=term_filter(lang),
+        phrase=phrase_filter(lang),
+        value=value_filter(lang),
+    )
     env.globals.update(fmt.globals_(lang), L=_trusted(labels(lang)))
     return env
 
@@ -147,5 +153,41 @@ def phrase(english: str | None, lang: str) -> str | None:
     return None
 
 
+def phrase_filter(lang: str) -> Any:
+    """``{{ reason | phrase }}``: the cleaning's English sentence in the language, if it has
+    a translation, else as written."""
+    return lambda english: phrase(english, lang) or english
+
+
+def value_filter(lang: str) -> Any:
+    """``{{ x | value }}``: any value of facts.json in full (a changes table): numbers with the
+    language's separators, none/true/false in its words (``labels.yml``: ``values``)."""
+    words = labels(lang)["values"]
+    exact = fmt.formats(lang).exact
+
+    def shown(x: Any) -> str:
+        if x is None or isinstance(x, bool):
+            return str(words[str(x).lower()])
+        if isinstance(x, int | float):
+            return exact(x)
+        return x if isinstance(x, str) else json.dumps(x, sort_keys=True, ensure_ascii=False)
+
+    return shown
+
+
 def term_filter(lang: str) -> Any:
     return lambda value, vocabulary: term(value, vocabulary, lang)
+
+
+def edition_links(lang: str, editions: list[tuple[str, str]]) -> prose.Html:
+    """Links from the edition in ``lang`` to the others (``editions``: language and file stem,
+    report / report.fr), near the title; each link is worded in its own language."""
+    links = [(other, stem, str(labels(other)["edition"]["link"])) for other, stem in editions]
+    links = [link for link in links if link[0] != lang]
+    html = " · ".join(
+        f'<a href="{prose.escape(stem)}.html" hreflang="{prose.escape(other)}" '
+        f'lang="{prose.escape(other)}">{prose.escape(words)}</a>'
+        for other, stem, words in links
+    )
+    markdown = " · ".join(f"[{prose.escape_md(w)}]({stem}.html)" for _, stem, w in links)
+    return prose.Html(f'<p class="report-editions">{html}</p>', markdown)

@@ -49,6 +49,12 @@ class BabelFormats:
             return format_decimal(int(value), locale=self.locale)
         return format_decimal(value, format="#,##0.0", locale=self.locale)
 
+    def exact(self, value: int | float) -> str:
+        """A value in full ('0,4261', '1 412 199'): a changes table compares values exactly."""
+        if float(value).is_integer():
+            return self.number(value)
+        return format_decimal(value, format="#,##0.##########", locale=self.locale)
+
     def words(self, n: int | float, gender: str = "m") -> str:
         """Counts under ten in words: 3 -> 'trois'; 1 -> 'un' or, feminine, 'une'."""
         small = self.w["small"][gender]
@@ -222,7 +228,9 @@ class BabelFormats:
         ':' and a narrow one before ';', '!' and '?' (never inside a URL or an escaped mark),
         and inside guillemets."""
         for mark, space in (self.w.get("spacing") or {}).items():
-            text = re.sub(rf"(?<=[^\s\\]){_SPACES}{re.escape(mark)}(?=\s|$)", space + mark, text)
+            text = re.sub(
+                rf"(?<=[^\s\\]){_SPACES}{re.escape(mark)}(?=[\s).,;:]|$)", space + mark, text
+            )
         if self.w.get("guillemets"):
             text = re.sub(rf"«{_SPACES}", "«\u00a0", text)
             text = re.sub(rf"{_SPACES}»", "\u00a0»", text)

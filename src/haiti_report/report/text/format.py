@@ -185,6 +185,11 @@ def days_between(a: str | dt.date, b: str | dt.date) -> int:
     return (b - a).days
 
 
+def exact(value: int | float) -> str:
+    """A value in full, with separators (a changes table compares values exactly)."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+
+
 def with_noun(amount: str, noun: str) -> str:
     """'5.7 million' + 'people' -> '5.7 million people' (French needs "de" here; English not)."""
     return f"{amount} {noun}"
@@ -210,6 +215,7 @@ FILTERS = {
     "pct": "pct",
     "first_upper": "first_upper",
     "with_noun": "with_noun",
+    "exact": "exact",
 }
 GLOBALS = ("plural", "days_between")
 FUNCTIONS = (*FILTERS.values(), *GLOBALS, "finish")
