@@ -36,8 +36,17 @@ class Markdown(str):
 def _finalize(value: Any) -> Any:
     if isinstance(value, Markdown):
         return value
-    # An apostrophe cannot open Markdown or HTML: French needs it as written ("jusqu'à").
-    return prose.escape_md(value).replace("&\\#x27;", "'") if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    # The escaping joins words with plain spaces: a number's no-break spaces ("1 412 199",
+    # "15 %") are kept through it. An apostrophe cannot open Markdown or HTML: French needs it
+    # as written ("jusqu'à").
+    kept = value.translate(_KEEP)
+    return prose.escape_md(kept).replace("&\\#x27;", "'").translate(_RESTORE)
+
+
+_KEEP = str.maketrans({"\u202f": "\x01", "\u00a0": "\x02"})
+_RESTORE = str.maketrans({"\x01": "\u202f", "\x02": "\u00a0"})
 
 
 def _trusted(value: Any) -> Any:

@@ -19,7 +19,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
@@ -232,27 +231,30 @@ def formats(lang: str = "en") -> Any:
     return BabelFormats(lang)
 
 
-_ACTIVE: ContextVar[str] = ContextVar("report_language", default="en")
+# The language :func:`language` set. A plain module value, not a ContextVar: polars runs a
+# chart's map_elements callbacks on its own threads, which a ContextVar would not reach. One
+# process words one edition at a time (a notebook run is one language).
+_ACTIVE: list[str] = ["en"]
 
 
 @contextmanager
 def language(lang: str) -> Iterator[Any]:
     """Format in ``lang`` inside the block (charts.make_all sets it for every row it words)."""
     found = formats(lang)
-    token = _ACTIVE.set(lang)
+    _ACTIVE.append(lang)
     try:
         yield found
     finally:
-        _ACTIVE.reset(token)
+        _ACTIVE.pop()
 
 
 def active() -> Any:
     """The formats of the language set by :func:`language` (English outside it)."""
-    return formats(_ACTIVE.get())
+    return formats(_ACTIVE[-1])
 
 
 def active_language() -> str:
-    return _ACTIVE.get()
+    return _ACTIVE[-1]
 
 
 def filters(lang: str = "en") -> dict[str, Callable[..., Any]]:
