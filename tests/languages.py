@@ -42,8 +42,9 @@ class Edition:
         return figures_folder(self.lang)
 
     def n(self, value: int | float) -> str:
-        """A number as this edition prints it ('1,412,199', '1 412 199')."""
-        return fmt.formats(self.lang).number(value)
+        """A number as this edition prints it ('1,412,199', '1 412 199'), its no-break spaces
+        read as spaces (as the tests read page and PDF text, white space joined)."""
+        return " ".join(fmt.formats(self.lang).number(value).split())
 
     @property
     def first_section(self) -> str:

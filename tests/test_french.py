@@ -234,3 +234,13 @@ def test_french_charts_draw_in_french_and_link_their_own_files(processed):
         html = offline.offline_renderer(m.chart.to_dict())[0]["text/html"]
         assert f'href="figures/fr/{name}.svg"' in html and "Télécharger" in html, name
     assert credit in charts.footer_lines(made["displacement-by-round"].chart)[0]
+
+
+def test_the_french_phone_layouts_fit_390_px(processed):
+    """French words are longer: every narrow chart still fits the 358 px a phone leaves."""
+    p = processed("2026-03-21")
+    made = charts.make_all(names.localised(p, "fr"), facts.build(p), "fr")
+    for name, m in made.items():
+        svg = offline.static_svg(offline.drawn_spec(charts.chart_spec(m.narrow)))
+        width = float(re.search(r'width="([\d.]+)"', svg).group(1))
+        assert width <= 358, (name, width)

@@ -124,8 +124,7 @@ def section_headings(out, ed: Edition | None = None) -> list[str]:
     the Markdown outputs the cells display."""
     nb = json.loads((out / (ed or edition("en")).notebook).read_text(encoding="utf-8"))
     texts = [
-        "".join(cell["source"]) if cell["cell_type"] == "markdown" else ""
-        for cell in nb["cells"]
+        "".join(cell["source"]) if cell["cell_type"] == "markdown" else "" for cell in nb["cells"]
     ] + [
         "".join(o.get("data", {}).get("text/markdown", ""))
         for cell in nb["cells"]
@@ -175,7 +174,9 @@ def test_title_is_shown_once_and_every_section_keeps_its_heading(rendered, ed):
     assert [quotes(t) for t in h1] == [quotes(title)]
     h2 = [text for tag, text in page.headings if tag == "h2"]
     sections = section_headings(rendered, ed)
-    assert sections[0] == ed.first_section and all(s in h2 for s in sections), (sections, h2)
+    shown = [quotes(h) for h in h2]  # Quarto sets apostrophes as typographers do (’)
+    assert sections[0] == ed.first_section, sections
+    assert all(quotes(s) in shown for s in sections), (sections, h2)
 
 
 def test_page_text_has_no_entities_and_no_glued_words(rendered, ed):
@@ -404,3 +405,58 @@ def test_quarto_configuration_is_complete():
     files = {f for item in named for f in (item if isinstance(item, list) else [item])}
     assert files - {"_document.typ"} <= set(QUARTO_SUPPORT)
     assert all((TEMPLATES / f).is_file() for f in QUARTO_SUPPORT)
+
+
+def test_each_edition_says_its_language_and_links_to_the_other(rendered, ed):
+    html = (rendered / ed.page).read_text(encoding="utf-8")
+    tag = re.search(r"<html\b[^>]*>", html).group(0)
+    assert re.search(rf'\blang="{ed.lang}(-[A-Z]+)?"', tag), tag
+    for other in LANGUAGES:
+        if other != ed.lang:
+            target = edition(other).page
+            assert (rendered / target).is_file(), target
+            assert re.search(rf'<a href="{re.escape(target)}" hreflang="{other}"', html), target
+
+
+class Unmarked(Visible):
+    """The page's text outside elements marked as another language (lang="en" quotes)."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang, self.depth = lang, []
+
+    def handle_starttag(self, tag, attrs):
+        marked = dict(attrs).get("lang")
+        if tag not in ("br", "img", "meta", "link", "input", "hr", "col", "wbr"):
+            self.depth.append(bool(marked) and not marked.startswith(self.lang) and tag != "html")
+        super().handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if self.depth:
+            self.depth.pop()
+        super().handle_endtag(tag)
+
+    def handle_data(self, data):
+        if not any(self.depth):
+            super().handle_data(data)
+
+
+def test_no_english_sentence_on_the_french_page(rendered):
+    """Outside what is marked lang="en" (data as the project's files record it) and the
+    outlets' names, the French page has none of the commonest English words."""
+    page = Unmarked("fr")
+    page.feed((rendered / edition("fr").page).read_text(encoding="utf-8"))
+    said = f" {page.text} "
+    outlets = sorted(
+        json.loads((rendered / "datapackage.json").read_text()).get("sources", []),
+        key=lambda s: -len(s.get("title", "")),
+    )
+    for source in outlets:
+        said = said.replace(source.get("title", "\0"), " ")
+    import csv
+
+    with (rendered / "data/sources.csv").open(encoding="utf-8") as f:
+        for row in sorted(csv.DictReader(f), key=lambda r: -len(r["outlet"] or "")):
+            said = said.replace(row["outlet"], " ") if row["outlet"] else said
+    found = re.findall(r".{40} (?:the|of the|and|were) .{40}", said)
+    assert found == [], found[:5]
