@@ -10,19 +10,18 @@ import json
 import re
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from browser import CHROMIUM_ARGS
+from languages import LANGUAGES, edition
 
 pytestmark = pytest.mark.browser
 
 BAD = re.compile(r"\b(NaN|Invalid Date|undefined|null|None)\b")
-MONTH = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|"
-    r"December) \d{4}\b"
-)
+MONTHS = {lang: re.compile(rf"\b({edition(lang).months}) \d{{4}}\b") for lang in LANGUAGES}
 DRAWN = (
     "() => [...document.querySelectorAll('div.altair-offline')]"
     ".every(d => d.querySelector('svg.marks'))"
@@ -31,14 +30,29 @@ HOVERABLE = "g.mark-symbol > path, g.mark-rect > path"
 PER_CHART = 6  # marks probed per chart
 
 
-@pytest.fixture(scope="module")
-def report(built):
+@dataclass(frozen=True)
+class Report:
+    folder: Path
+    lang: str
+
+    @property
+    def page(self) -> Path:
+        return self.folder / edition(self.lang).page
+
+    @property
+    def figures(self) -> Path:
+        return self.folder / edition(self.lang).figures
+
+
+@pytest.fixture(scope="module", params=LANGUAGES)
+def report(built, request):
+    """The built report's page in each language (report.html, report.fr.html)."""
     if not shutil.which("chromium"):
         pytest.skip("needs Debian chromium: apt-get install chromium")
-    return built / "reports/latest"
+    return Report(built / "reports/latest", request.param)
 
 
-def _open(playwright, path, *, phone: bool):
+def _open(playwright, report, *, phone: bool):
     browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
     context = browser.new_context(
         viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
@@ -61,7 +75,7 @@ def _open(playwright, path, *, phone: bool):
 
     page.route("**/*", route)
     began = time.perf_counter()
-    page.goto((path / "report.html").resolve().as_uri())
+    page.goto(report.page.resolve().as_uri())
     page.wait_for_function(DRAWN, timeout=20000)
     return browser, page, errors, time.perf_counter() - began
 
@@ -117,7 +131,7 @@ def test_tooltips_of_every_chart_read_right_on_a_desktop(report):
             assert said, f"{name}: no tooltip opened"
             for text in said:
                 assert not BAD.search(text), f"{name}: {text}"
-            dated += any(MONTH.search(t) for t in said)
+            dated += any(MONTHS[report.lang].search(t) for t in said)
         assert dated >= 5  # the time charts' tooltips show their dates
         assert errors == []
         browser.close()
@@ -187,7 +201,7 @@ def test_a_window_made_narrow_redraws_the_phone_layout_and_back(report):
 def test_each_charts_data_and_images_download_from_the_single_file(report):
     from playwright.sync_api import sync_playwright
 
-    figures = report / "figures"
+    figures = report.figures
     with sync_playwright() as pw:
         browser, page, errors, _ = _open(pw, report, phone=False)
         for name in _names(page):
@@ -235,7 +249,7 @@ def test_each_chart_has_a_data_table_for_screen_readers_and_keyboards(report):
 
 def test_the_page_weighs_what_the_charts_need(report):
     """Each chart is on the page twice (desktop and phone layouts), sharing its data."""
-    html = (report / "report.html").read_text(encoding="utf-8")
+    html = report.page.read_text(encoding="utf-8")
     assert len(html.encode()) < 2.5e6
     specs = re.findall(r"var wide = (\{.*?\}), narrow = (\{.*?\}), opt = ", html)
     assert len(specs) >= 6

@@ -10,6 +10,7 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
+from languages import LANGUAGES, Edition, edition
 
 RESOURCE_ATTRS = {
     "script": "src",
@@ -84,10 +85,16 @@ class Visible(HTMLParser):
         return " ".join(" ".join(self.parts).split())
 
 
-def visible(out) -> Visible:
+def visible(out, ed: Edition | None = None) -> Visible:
     parser = Visible()
-    parser.feed((out / "report.html").read_text(encoding="utf-8"))
+    parser.feed((out / (ed or edition("en")).page).read_text(encoding="utf-8"))
     return parser
+
+
+@pytest.fixture(params=LANGUAGES)
+def ed(request) -> Edition:
+    """Each edition of the report in turn: English (report.html) and French (report.fr.html)."""
+    return edition(request.param)
 
 
 # An HTML entity shown as text ("Haiti&#x27;s"), and a number glued to the word after it
@@ -96,33 +103,38 @@ ENTITY = re.compile(r"&(?:#x?[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 GLUED = re.compile(r"\b\d[\d,.]*(?!st\b|nd\b|rd\b|th\b)[a-z]{2,}|[a-z]{2,}\d{1,3},\d{3}")
 
 
-def report_title(out) -> str:
-    """The title the notebook gives the report (its first level-1 heading)."""
-    nb = json.loads((out / "notebooks/20_report.ipynb").read_text(encoding="utf-8"))
+def report_title(out, ed: Edition | None = None) -> str:
+    """The title the notebook gives the report (its first level-1 heading: an HTML output's
+    <h1>, or a Markdown output's first line)."""
+    nb = json.loads((out / (ed or edition("en")).notebook).read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             found = re.match(r"\s*<h1[^>]*>(.*?)</h1>", "".join(data.get("text/html", "")))
             if found:
                 return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", "", found.group(1))).split())
-            heading = re.match(r"\s*# (.+)", "".join(data.get("text/markdown", "")))
-            if heading:  # the text templates write Markdown: "# Title"
-                return " ".join(re.sub(r"\\(.)", r"\1", heading.group(1)).split())
+            first = "".join(data.get("text/markdown", "")).lstrip().split("\n", 1)[0]
+            if re.match(r"#(?!#)\s", first):
+                return " ".join(re.sub(r"\\(.)", r"\1", first[1:]).split())
     raise AssertionError("the report notebook shows no title")
 
 
-def section_headings(out) -> list[str]:
-    """The executed notebook's section headings ("## Pledges"), in order: written by Markdown
-    cells or shown by Markdown outputs (the headings come from labels.yml)."""
-    nb = json.loads((out / "notebooks/20_report.ipynb").read_text(encoding="utf-8"))
-    texts = []
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "markdown":
-            texts.append("".join(cell["source"]))
-        for output in cell.get("outputs", []):
-            texts.append("".join(output.get("data", {}).get("text/markdown", "")))
+def section_headings(out, ed: Edition | None = None) -> list[str]:
+    """The notebook's section headings ("## Pledges"), in order: in Markdown cells, or in
+    the Markdown outputs the cells display."""
+    nb = json.loads((out / (ed or edition("en")).notebook).read_text(encoding="utf-8"))
+    texts = [
+        "".join(cell["source"]) if cell["cell_type"] == "markdown" else "" for cell in nb["cells"]
+    ] + [
+        "".join(o.get("data", {}).get("text/markdown", ""))
+        for cell in nb["cells"]
+        for o in cell.get("outputs", [])
+    ]
     return [
-        line[3:].strip() for text in texts for line in text.splitlines() if line.startswith("## ")
+        " ".join(line[3:].split())
+        for text in texts
+        for line in text.splitlines()
+        if line.startswith("## ")
     ]
 
 
@@ -136,8 +148,8 @@ def test_the_renderer_is_the_one_asked_for(rendered, request):
     assert manifest["render"]["status"] == "ran"
 
 
-def test_report_html_is_self_contained(rendered):
-    html = (rendered / "report.html").read_text(encoding="utf-8")
+def test_report_html_is_self_contained(rendered, ed):
+    html = (rendered / ed.page).read_text(encoding="utf-8")
     parser = Resources()
     parser.feed(html)
     outside = [u for u in parser.found if not u.startswith("data:")]
@@ -154,41 +166,47 @@ def test_report_html_is_self_contained(rendered):
     assert len(html.encode()) < 2.5e6
 
 
-def test_title_is_shown_once_and_every_section_keeps_its_heading(rendered):
-    page = visible(rendered)
-    title = report_title(rendered)
+def test_title_is_shown_once_and_every_section_keeps_its_heading(rendered, ed):
+    page = visible(rendered, ed)
+    title = report_title(rendered, ed)
     assert quotes(page.text).count(quotes(title)) == 1, title
     h1 = [text for tag, text in page.headings if tag == "h1"]
     assert [quotes(t) for t in h1] == [quotes(title)]
     h2 = [text for tag, text in page.headings if tag == "h2"]
-    sections = section_headings(rendered)
-    assert sections[0] == "Pledges" and all(s in h2 for s in sections), (sections, h2)
+    sections = section_headings(rendered, ed)
+    shown = [quotes(h) for h in h2]  # Quarto sets apostrophes as typographers do (’)
+    assert sections[0] == ed.first_section, sections
+    assert all(quotes(s) in shown for s in sections), (sections, h2)
 
 
-def test_page_text_has_no_entities_and_no_glued_words(rendered):
-    page = visible(rendered)
+def test_page_text_has_no_entities_and_no_glued_words(rendered, ed):
+    page = visible(rendered, ed)
     assert ENTITY.findall(page.text) == []
     glued = [m for p in page.paragraphs for m in GLUED.findall(p)]
     assert glued == []
-    assert quotes(lede(rendered)) in quotes(page.text)  # the lede, exactly as facts render it
+    facts = json.loads((rendered / "facts.json").read_text())
+    p = facts["personnel"]
+    for value in (p["pledged_total"], facts["displacement"]["idps"]):
+        assert ed.n(value) in page.text, value  # the headline numbers, in the edition's style
+    assert quotes(lede(rendered, ed.lang)) in quotes(page.text)  # the lede as facts render it
 
 
-def lede(out) -> str:
+def lede(out, lang: str = "en") -> str:
     """The report's first paragraph as the text templates write it from this build's facts."""
     from haiti_report.report import text
 
     facts = json.loads((out / "facts.json").read_text(encoding="utf-8"))
-    first = text.render("lede", f=facts).split("\n\n")[0]
+    first = text.render("lede", lang, f=facts).split("\n\n")[0]
     return " ".join(re.sub(r"\\(.)", r"\1", first).replace("**", "").split())
 
 
 @pytest.mark.browser
-def test_report_draws_every_chart_offline(rendered, tmp_path):
+def test_report_draws_every_chart_offline(rendered, ed, tmp_path):
     if not shutil.which("chromium"):
         pytest.skip("needs Debian chromium: apt-get install chromium")
     from browser import open_report
 
-    page = open_report(rendered / "report.html", screenshot=tmp_path / "shot.png")
+    page = open_report(rendered / ed.page, screenshot=tmp_path / "shot.png")
     assert page.charts >= 5
     assert all(n > 0 for n in page.marks_per_chart), page.marks_per_chart
     assert page.external_requests == []
@@ -250,16 +268,16 @@ def pdf_info(pdf) -> dict[str, str]:
 
 
 @pytest.fixture
-def pdf(rendered):
+def pdf(rendered, ed):
     if not shutil.which("pdftotext"):
         pytest.skip("needs poppler-utils (pdftotext, pdfinfo, pdfimages)")
-    pdf = rendered / "report.pdf"
+    pdf = rendered / ed.pdf
     if not pdf.exists():
         pytest.skip("no PDF: neither Quarto nor Chromium is installed")
     return pdf
 
 
-def test_pdf_has_pages_charts_and_headline_numbers(pdf):
+def test_pdf_has_pages_charts_and_headline_numbers(pdf, ed):
     out = pdf.parent
     info = pdf_info(pdf)
     assert int(info["Pages"]) > 1
@@ -271,32 +289,34 @@ def test_pdf_has_pages_charts_and_headline_numbers(pdf):
         facts["personnel"]["pledged_total"],
         facts["displacement"]["idps"],
     ):
-        assert f"{value:,}" in text, value
+        assert ed.n(value) in text, value
     # The charts are in the PDF as drawings: each chart's own title text is there.
-    for spec in sorted((out / "figures").glob("*.vl.json")):
+    for spec in sorted((out / ed.figures).glob("*.vl.json")):
         title = json.loads(spec.read_text())["title"]["text"]
         first_line = " ".join((title if isinstance(title, str) else title[0]).split())
         assert first_line[:40] in text, spec.name
 
 
-def test_pdf_says_what_the_page_says(pdf):
+def test_pdf_says_what_the_page_says(pdf, ed):
     """Same title (shown once, and in the PDF's metadata), the same summary paragraph word for
     word, no HTML entities."""
     out = pdf.parent
     text = quotes(" ".join(pdftotext(pdf).split()))
-    title = quotes(report_title(out))
+    title = quotes(report_title(out, ed))
     assert quotes(pdf_info(pdf).get("Title", "")) == title
     assert text.count(title) == 1
     assert ENTITY.findall(text) == []
-    summary = next(p for p in visible(out).paragraphs if p.startswith("By "))
-    assert quotes(summary) in text
+    facts = json.loads((out / "facts.json").read_text())
+    pledged = ed.n(facts["personnel"]["pledged_total"])
+    summary = next(p for p in visible(out, ed).paragraphs if pledged in p)
+    assert quotes(" ".join(summary.split())) in text
 
 
-def test_pdf_pages_are_numbered_and_no_heading_ends_a_page(pdf):
+def test_pdf_pages_are_numbered_and_no_heading_ends_a_page(pdf, ed):
     pages = pdftotext(pdf, "-layout").split("\f")
     pages = [[ln.strip() for ln in page.splitlines() if ln.strip()] for page in pages]
     pages = [p for p in pages if p]
-    headings = set(section_headings(pdf.parent))
+    headings = set(section_headings(pdf.parent, ed))
     for number, lines in enumerate(pages, start=1):
         assert lines[-1] == str(number), (number, lines[-3:])
         assert lines[-2] not in headings, f"page {number} ends with the heading {lines[-2]!r}"
@@ -309,21 +329,21 @@ def test_pdf_charts_are_vector_graphics(pdf):
     assert listed == [], "charts should be drawn (SVG), not pictures"
 
 
-def chart_words(out) -> set[str]:
+def chart_words(out, ed: Edition | None = None) -> set[str]:
     """Every word of the charts' own text (axes, labels, notes)."""
     words: set[str] = set()
-    for svg in (out / "figures").glob("*.svg"):
+    for svg in (out / (ed or edition("en")).figures).glob("*.svg"):
         for text in re.findall(r"<text[^>]*>(.*?)</text>", svg.read_text(encoding="utf-8"), re.S):
             words |= set(htmllib.unescape(re.sub(r"<[^>]+>", " ", text)).split())
     return words
 
 
-def test_pdf_tables_fit_the_page(pdf):
+def test_pdf_tables_fit_the_page(pdf, ed):
     """No word runs off the page or over its neighbour (columns too narrow for their text).
     Two chart labels that touch are the chart's own layout, not a table's."""
     import xml.etree.ElementTree as ET
 
-    in_charts = chart_words(pdf.parent)
+    in_charts = chart_words(pdf.parent, ed)
     tree = ET.fromstring(
         re.sub(r"<!DOCTYPE[^>]*>", "", pdftotext(pdf, "-bbox")).replace(
             'xmlns="http://www.w3.org/1999/xhtml"', ""
@@ -375,3 +395,58 @@ def test_quarto_configuration_is_complete():
     files = {f for item in named for f in (item if isinstance(item, list) else [item])}
     assert files - {"_document.typ"} <= set(QUARTO_SUPPORT)
     assert all((TEMPLATES / f).is_file() for f in QUARTO_SUPPORT)
+
+
+def test_each_edition_says_its_language_and_links_to_the_other(rendered, ed):
+    html = (rendered / ed.page).read_text(encoding="utf-8")
+    tag = re.search(r"<html\b[^>]*>", html).group(0)
+    assert re.search(rf'\blang="{ed.lang}(-[A-Z]+)?"', tag), tag
+    for other in LANGUAGES:
+        if other != ed.lang:
+            target = edition(other).page
+            assert (rendered / target).is_file(), target
+            assert re.search(rf'<a href="{re.escape(target)}" hreflang="{other}"', html), target
+
+
+class Unmarked(Visible):
+    """The page's text outside elements marked as another language (lang="en" quotes)."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang, self.depth = lang, []
+
+    def handle_starttag(self, tag, attrs):
+        marked = dict(attrs).get("lang")
+        if tag not in ("br", "img", "meta", "link", "input", "hr", "col", "wbr"):
+            self.depth.append(bool(marked) and not marked.startswith(self.lang) and tag != "html")
+        super().handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if self.depth:
+            self.depth.pop()
+        super().handle_endtag(tag)
+
+    def handle_data(self, data):
+        if not any(self.depth):
+            super().handle_data(data)
+
+
+def test_no_english_sentence_on_the_french_page(rendered):
+    """Outside what is marked lang="en" (data as the project's files record it) and the
+    outlets' names, the French page has none of the commonest English words."""
+    page = Unmarked("fr")
+    page.feed((rendered / edition("fr").page).read_text(encoding="utf-8"))
+    said = f" {page.text} "
+    outlets = sorted(
+        json.loads((rendered / "datapackage.json").read_text()).get("sources", []),
+        key=lambda s: -len(s.get("title", "")),
+    )
+    for source in outlets:
+        said = said.replace(source.get("title", "\0"), " ")
+    import csv
+
+    with (rendered / "data/sources.csv").open(encoding="utf-8") as f:
+        for row in sorted(csv.DictReader(f), key=lambda r: -len(r["outlet"] or "")):
+            said = said.replace(row["outlet"], " ") if row["outlet"] else said
+    found = re.findall(r".{40} (?:the|of the|and|were) .{40}", said)
+    assert found == [], found[:5]

@@ -56,7 +56,7 @@ from haiti_report.build.publish import (
 )
 from haiti_report.build.reproducible import export_source_date_epoch, pin_pdf_dates
 from haiti_report.build.runner import StepResult, copy_tree_item, declared_parameters, run_steps
-from haiti_report.build.steps import REPORT_STEP, STEPS
+from haiti_report.build.steps import STEPS
 from haiti_report.core.errors import BuildError, InputError, printable
 from haiti_report.core.limits import MAX_INPUT_BYTES
 from haiti_report.raw.files import check_regular_file
@@ -188,8 +188,11 @@ def _build_into(
     log.phase = "running the notebooks"
     results = run_steps(root, params, staging, previous, old_steps, package_hash(), force, log)
     log.phase = "rendering the report"
-    render_info = _render(root, staging, previous, old, results, force, epoch, log)
-    changed = any(r.status == "ran" for r in results.values()) or render_info["status"] == "ran"
+    render_info = _render(staging, previous, old, results, force, epoch, log)
+    renders = (render_info, *render_info["editions"].values())
+    changed = any(r.status == "ran" for r in results.values()) or any(
+        info["status"] == "ran" for info in renders
+    )
     if not changed and previous is not None:
         shutil.rmtree(staging)
         log(f"nothing changed: reports/{label} is up to date")
@@ -202,7 +205,6 @@ def _build_into(
 
 
 def _render(
-    root: Path,
     staging: Path,
     previous: Path | None,
     old: dict[str, Any],
@@ -211,6 +213,36 @@ def _render(
     epoch: int,
     log: Log,
 ) -> dict[str, Any]:
+    """Every edition (report.html, then report.fr.html, ...), each from its own executed
+    notebook. The manifest keeps the English render at the top, the others under "editions"."""
+    from haiti_report.build.steps import EDITIONS
+
+    old_render = old.get("render", {})
+    info: dict[str, Any] = {}
+    for lang, step_name, stem in EDITIONS:
+        before = old_render if lang == "en" else old_render.get("editions", {}).get(lang, {})
+        edition = _render_edition(
+            (lang, step_name, stem), staging, previous, before, results, force, epoch, log
+        )
+        if lang == "en":
+            info = {**edition, "editions": {}}
+        else:
+            info["editions"][lang] = edition
+    return info
+
+
+def _render_edition(
+    edition: tuple[str, str, str],
+    staging: Path,
+    previous: Path | None,
+    before: dict[str, Any],
+    results: dict[str, StepResult],
+    force: bool,
+    epoch: int,
+    log: Log,
+) -> dict[str, Any]:
+    """One edition: reused from the previous build when neither its notebook, the templates,
+    nor the renderer (or its version) changed."""
     from haiti_report.build.render import (
         TEMPLATES,
         find_chromium,
@@ -219,46 +251,40 @@ def _render(
         renderer_version,
     )
 
-    notebook = (
-        staging / "notebooks" / Path(next(s.notebook for s in STEPS if s.name == REPORT_STEP)).name
-    )
+    lang, step_name, stem = edition
+    step = next(s for s in STEPS if s.name == step_name)
     version = renderer_version()
     template_hash = sha256_text("".join(sha256_file(p) for p in files_under(TEMPLATES)))
     key = sha256_text(
         json.dumps(
             {
-                "notebook_key": results[REPORT_STEP].key,
+                "notebook_key": results[step_name].key,
                 "templates": template_hash,
                 "renderer": renderer_name(),
                 "renderer_version": version,
                 "chromium": find_chromium() is not None,
+                "stem": stem,
             },
             sort_keys=True,
         )
     )
-    old_render = old.get("render", {})
-    if (
-        not force
-        and previous is not None
-        and old_render.get("key") == key
-        and (previous / "report.html").exists()
-    ):
-        for name in ("report.html", "report.pdf"):
-            if (previous / name).exists():
-                copy_tree_item(previous / name, staging / name)
-        log(
-            "render: unchanged, reused report.html"
-            + (" and report.pdf" if (previous / "report.pdf").exists() else "")
-        )
-        return {**old_render, "status": "reused", "duration_s": 0.0}
+    names = (f"{stem}.html", f"{stem}.pdf")
+    tag = "render" if lang == "en" else f"render ({lang})"
+    if not force and previous and before.get("key") == key and (previous / names[0]).exists():
+        reused = [n for n in names if (previous / n).exists()]
+        for name in reused:
+            copy_tree_item(previous / name, staging / name)
+        log(f"{tag}: unchanged, reused {' and '.join(reused)}")
+        kept = {k: v for k, v in before.items() if k != "editions"}
+        return {**kept, "status": "reused", "duration_s": 0.0}
     began = time.perf_counter()
-    log(f"render: {renderer_name()}")
-    result = render(notebook, staging)
+    log(f"{tag}: {renderer_name()}")
+    result = render(staging / "notebooks" / step.executed_name, staging, stem=stem, lang=lang)
     if result.pdf is not None and result.pdf.exists():
         pin_pdf_dates(result.pdf, epoch)  # Chromium stamps the clock time; Typst uses the epoch
     took = time.perf_counter() - began
     log(
-        f"render: report.html{' and report.pdf' if result.pdf else ''} in {took:.1f}s"
+        f"{tag}: {names[0]}{' and ' + names[1] if result.pdf else ''} in {took:.1f}s"
         + ("" if result.pdf else f" ({result.pdf_note})")
     )
     return {

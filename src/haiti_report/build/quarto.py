@@ -67,13 +67,30 @@ _STRING_OPTION_SUFFIXES = ("-cap", "-alt", "-subcap", "-title", "-summary")
 FORMATS = {"html": f"{WORK_NAME}.html", "typst": f"{WORK_NAME}.pdf"}
 
 
-def render_quarto(notebook: Path, out_dir: Path, facts: dict[str, Any] | None = None) -> None:
-    """Render the executed ``notebook`` into ``out_dir``/report.html and report.pdf."""
+def formats(stem: str = WORK_NAME) -> dict[str, str]:
+    """What each format makes: report.html and report.pdf, or report.fr.html and .pdf."""
+    return {"html": f"{stem}.html", "typst": f"{stem}.pdf"}
+
+
+def render_quarto(
+    notebook: Path,
+    out_dir: Path,
+    facts: dict[str, Any] | None = None,
+    *,
+    stem: str = WORK_NAME,
+    lang: str = "en",
+) -> None:
+    """Render the executed ``notebook`` into ``out_dir``/<stem>.html and <stem>.pdf (the
+    French edition: ``stem="report.fr"``, ``lang="fr"``, which Quarto's front matter gets)."""
     nb = json.loads(notebook.read_text(encoding="utf-8"))
+    made_by = formats(stem)
     with tempfile.TemporaryDirectory(prefix="haiti-report-quarto-", dir=_work_base()) as tmp:
-        works = {fmt: write_work_copy(nb, Path(tmp) / fmt, fmt, facts or {}) for fmt in FORMATS}
-        run_quarto(works)
-        made = [works[fmt] / name for fmt, name in FORMATS.items()]
+        works = {
+            fmt: write_work_copy(nb, Path(tmp) / fmt, fmt, facts or {}, stem=stem, lang=lang)
+            for fmt in made_by
+        }
+        run_quarto(works, stem)
+        made = [works[fmt] / name for fmt, name in made_by.items()]
         for path in made:
             if not path.is_file() or path.stat().st_size == 0:
                 raise BuildError(f"render: quarto failed: it made no {path.name}")
@@ -89,16 +106,26 @@ def render_quarto(notebook: Path, out_dir: Path, facts: dict[str, Any] | None = 
             os.replace(tmp_out, final)
 
 
-def write_work_copy(nb: dict[str, Any], work: Path, fmt: str, facts: dict[str, Any]) -> Path:
-    """``work``/report.ipynb for ``fmt``, with _quarto.yml and the files it names beside it."""
+def write_work_copy(
+    nb: dict[str, Any],
+    work: Path,
+    fmt: str,
+    facts: dict[str, Any],
+    *,
+    stem: str = WORK_NAME,
+    lang: str = "en",
+) -> Path:
+    """``work``/<stem>.ipynb for ``fmt``, with _quarto.yml and the files it names beside it."""
     from haiti_report.report.offline import vega_bundle
 
     work.mkdir(parents=True)
-    prepared, front = prepare_notebook(nb, fmt, facts)
-    (work / f"{WORK_NAME}.ipynb").write_text(json.dumps(prepared), encoding="utf-8")
+    prepared, front = prepare_notebook(nb, fmt, facts, lang=lang)
+    (work / f"{stem}.ipynb").write_text(json.dumps(prepared), encoding="utf-8")
     shutil.copyfile(QUARTO_CONFIG, work / "_quarto.yml")
     for name in QUARTO_SUPPORT:
         shutil.copyfile(TEMPLATES / name, work / name)
+    if lang != "en":  # the link to this edition's own PDF, in its language
+        (work / "report-formats.html").write_text(formats_nav(stem, lang), encoding="utf-8")
     if fmt == "html":
         (work / "_vega.html").write_text(f"<script>{vega_bundle()}</script>\n", encoding="utf-8")
     else:
@@ -120,7 +147,18 @@ def _work_base() -> str | None:
     )
 
 
-def run_quarto(works: dict[str, Path]) -> None:
+def formats_nav(stem: str, lang: str) -> str:
+    """report-formats.html for an edition in ``lang``: "Version PDF" pointing at its PDF."""
+    from haiti_report.report.text import labels
+
+    words = labels(lang)["edition"]
+    return (
+        f'<nav class="report-formats" aria-label="{html.escape(words["formats"])}">'
+        f'<a href="{html.escape(stem)}.pdf">{html.escape(words["pdf"])}</a></nav>\n'
+    )
+
+
+def run_quarto(works: dict[str, Path], stem: str = WORK_NAME) -> None:
     """``quarto render report.ipynb --to <format> --no-execute`` in each work folder, side by
     side; a failure is one line naming what Quarto said."""
     env = {**os.environ, "QUARTO_LOG_LEVEL": os.environ.get("QUARTO_LOG_LEVEL", "WARNING")}
@@ -128,7 +166,7 @@ def run_quarto(works: dict[str, Path]) -> None:
     try:
         for fmt, work in works.items():
             procs[fmt] = subprocess.Popen(
-                ["quarto", "render", f"{WORK_NAME}.ipynb", "--to", fmt, "--no-execute"],
+                ["quarto", "render", f"{stem}.ipynb", "--to", fmt, "--no-execute"],
                 cwd=work,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -196,7 +234,7 @@ def typst_document(front: dict[str, Any]) -> str:
 
 
 def prepare_notebook(
-    nb: dict[str, Any], fmt: str, facts: dict[str, Any]
+    nb: dict[str, Any], fmt: str, facts: dict[str, Any], *, lang: str = "en"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The notebook as Quarto should see it when rendering ``fmt`` ("html" or "typst"; see the
     module docstring), and its front matter."""
@@ -214,6 +252,8 @@ def prepare_notebook(
                     k: _lines(v) if k.startswith("text/") else v for k, v in data.items()
                 }
     front = front_matter(nb, title, facts)
+    if lang != "en":  # _quarto.yml says en-GB; an edition in another language says its own
+        front["lang"] = lang
     text = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=10_000)
     # A markdown cell: Quarto 1.7 reads front matter from the first markdown cell and leaves it
     # unwrapped; a raw cell's front matter also ends up in the body as text.
@@ -259,11 +299,14 @@ def lift_title(nb: dict[str, Any]) -> str | None:
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            match = _H1_HTML.match(_text(data.get("text/html", ""))) or _H1_MD.match(
-                _text(data.get("text/markdown", ""))
-            )
+            markdown = _text(data.get("text/markdown", ""))
+            first, _, rest = markdown.lstrip().partition("\n")
+            match = _H1_HTML.match(_text(data.get("text/html", ""))) or _H1_MD.match(first)
             if match:
-                cell["outputs"].remove(output)
+                if "text/html" in data or not rest.strip():
+                    cell["outputs"].remove(output)
+                else:  # a title line over the rest of the output (the as-of line): keep the rest
+                    data["text/markdown"] = rest.lstrip("\n")
                 return _plain(match.group(1), markdown="text/html" not in data)
     return None
 

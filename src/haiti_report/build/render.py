@@ -77,25 +77,30 @@ def renderer_version() -> str:
     return importlib.metadata.version("nbconvert")
 
 
-def render(notebook: Path, out_dir: Path) -> RenderResult:
-    """Render ``notebook`` (already executed) into ``out_dir``/report.html and report.pdf."""
+def render(
+    notebook: Path, out_dir: Path, *, stem: str = "report", lang: str = "en"
+) -> RenderResult:
+    """Render ``notebook`` (already executed) into ``out_dir``/<stem>.html and <stem>.pdf: the
+    English edition is report.html, the French one (``lang="fr"``) report.fr.html."""
     facts_path = out_dir / "facts.json"
     facts = json.loads(facts_path.read_text(encoding="utf-8")) if facts_path.is_file() else {}
     if have_quarto():
-        return _render_quarto(notebook, out_dir, facts)
-    html = out_dir / "report.html"
-    render_html_nbconvert(notebook, html, facts)
+        return _render_quarto(notebook, out_dir, facts, stem, lang)
+    html = out_dir / f"{stem}.html"
+    render_html_nbconvert(notebook, html, facts, lang=lang)
     chromium = find_chromium()
     if chromium is None:
         return RenderResult(
             "nbconvert", html, None, "PDF skipped: neither Quarto nor Chromium is installed"
         )
-    pdf = out_dir / "report.pdf"
+    pdf = out_dir / f"{stem}.pdf"
     print_to_pdf(chromium, html, pdf)
     return RenderResult("nbconvert", html, pdf, f"PDF printed by {Path(chromium).name}")
 
 
-def render_html_nbconvert(notebook: Path, html: Path, facts: dict | None = None) -> None:
+def render_html_nbconvert(
+    notebook: Path, html: Path, facts: dict | None = None, *, lang: str = "en"
+) -> None:
     import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -110,6 +115,7 @@ def render_html_nbconvert(notebook: Path, html: Path, facts: dict | None = None)
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         anchor_link_text="",
+        language_code=lang,  # <html lang="fr"> on the French edition
     )
     # The papermill parameter cells are provenance for the notebook, not part of the story.
     remove = TagRemovePreprocessor(
@@ -147,11 +153,13 @@ def print_to_pdf(chromium: str, html: Path, pdf: Path) -> None:
         raise RuntimeError(f"Chromium could not print {html.name} to PDF:\n{tail}")
 
 
-def _render_quarto(notebook: Path, out_dir: Path, facts: dict) -> RenderResult:
+def _render_quarto(
+    notebook: Path, out_dir: Path, facts: dict, stem: str = "report", lang: str = "en"
+) -> RenderResult:
     """Render with Quarto from a prepared copy of the notebook (see build/quarto.py)."""
     from haiti_report.build.quarto import render_quarto
 
-    render_quarto(notebook, out_dir, facts)
+    render_quarto(notebook, out_dir, facts, stem=stem, lang=lang)
     return RenderResult(
-        "quarto", out_dir / "report.html", out_dir / "report.pdf", "PDF typeset by Quarto (Typst)"
+        "quarto", out_dir / f"{stem}.html", out_dir / f"{stem}.pdf", "PDF typeset by Quarto (Typst)"
     )

@@ -56,6 +56,7 @@ def notebook_parameters(
         "out_dir": str(out_dir),
         "dtm_files": [str(root / f) for f in params.dtm_files],
         "previous_dir": str(previous) if previous else "",
+        **dict(step.values),
     }
     return {name: values[name] for name in step.parameters}
 
@@ -114,6 +115,7 @@ def step_key(
         "parameters": {
             k: v for k, v in params.for_manifest().items() if k in step.parameters
         },  # previous_dir is not one of these
+        **({"values": dict(step.values)} if step.values else {}),
         "inputs": inputs,
         "upstream": upstream_outputs,
         "code": code_hash,
@@ -122,19 +124,40 @@ def step_key(
     return sha256_text(json.dumps(payload, sort_keys=True)), inputs
 
 
+def nested_outputs(step: Step) -> tuple[str, ...]:
+    """Other steps' outputs inside this step's (figures/fr inside figures): not this step's."""
+    return tuple(
+        out
+        for other in STEPS
+        if other.name != step.name
+        for out in other.outputs
+        if any(Path(out) != Path(own) and Path(own) in Path(out).parents for own in step.outputs)
+    )
+
+
+def _owned(rel: str, step: Step) -> bool:
+    return not any(
+        Path(n) == Path(rel) or Path(n) in Path(rel).parents for n in nested_outputs(step)
+    )
+
+
 def output_hashes(build_dir: Path, step: Step) -> dict[str, str]:
     hashes = {}
     for rel in step.outputs:
         for path in files_under(build_dir / rel):
-            hashes[str(path.relative_to(build_dir))] = sha256_file(path)
+            name = str(path.relative_to(build_dir))
+            if _owned(name, step):
+                hashes[name] = sha256_file(path)
     return hashes
 
 
-def copy_tree_item(src: Path, dst: Path) -> None:
-    """Hard-link (or copy) a previous build's file or folder into the new build."""
+def copy_tree_item(src: Path, dst: Path, skip: tuple[Path, ...] = ()) -> None:
+    """Hard-link (or copy) a previous build's file or folder into the new build (``skip``:
+    folders inside it that another step owns)."""
     if src.is_dir():
         for path in files_under(src):
-            copy_tree_item(path, dst / path.relative_to(src))
+            if not any(s == path or s in path.parents for s in skip):
+                copy_tree_item(path, dst / path.relative_to(src))
         return
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -147,7 +170,7 @@ def run_notebook(step: Step, root: Path, build_dir: Path, parameters: dict[str, 
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    output = build_dir / "notebooks" / Path(step.notebook).name
+    output = build_dir / "notebooks" / step.executed_name
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(
@@ -167,7 +190,7 @@ def run_notebook(step: Step, root: Path, build_dir: Path, parameters: dict[str, 
         kept.parent.mkdir(parents=True, exist_ok=True)
         if output.exists():
             shutil.copyfile(output, kept)
-        where = f"{Path(step.notebook).name}, cell {exc.exec_count}"
+        where = f"{step.executed_name}, cell {exc.exec_count}"
         staged = f"{build_dir / INPUTS_DIR / step.name}/"
         if staged in exc.evalue:
             read = exc.evalue.split(staged, 1)[1].split()[0].strip("'\":,")
@@ -211,20 +234,21 @@ def run_steps(
                 not force
                 and previous is not None
                 and old.get("key") == key
-                and (previous / "notebooks" / Path(step.notebook).name).exists()
+                and (previous / "notebooks" / step.executed_name).exists()
             )
             if reusable:
+                skip = tuple(previous / n for n in nested_outputs(step))
                 for rel in [
-                    f"notebooks/{Path(step.notebook).name}",
+                    f"notebooks/{step.executed_name}",
                     *step.outputs,
                     f"{INPUTS_DIR}/{step.name}",
                 ]:
                     if (previous / rel).exists():
-                        copy_tree_item(previous / rel, staging / rel)
+                        copy_tree_item(previous / rel, staging / rel, skip)
                 results[step.name] = StepResult(
                     step.name, step.notebook, key, "reused", 0.0, output_hashes(staging, step)
                 )
-                log(f"{step.name}: unchanged, reused ({Path(step.notebook).name})")
+                log(f"{step.name}: unchanged, reused ({step.executed_name})")
             else:
                 to_run.append((step, key))
 
@@ -234,7 +258,7 @@ def run_steps(
                 stage_inputs(step, root, staging)
             parameters = notebook_parameters(step, params, root, staging, previous)
             check_injection_safe(parameters)
-            log(f"{step.name}: running {Path(step.notebook).name}")
+            log(f"{step.name}: running {step.executed_name}")
             began = time.perf_counter()
             run_notebook(step, root, staging, parameters)
             took = time.perf_counter() - began

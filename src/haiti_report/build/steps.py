@@ -10,6 +10,7 @@ outputs a step reads; steps with nothing pending run side by side.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 SOURCES = "data/raw/sources.csv"
 ALIASES = "data/raw/country_aliases.csv"
@@ -28,6 +29,15 @@ class Step:
     after: tuple[str, ...] = ()  # steps whose outputs this one reads
     outputs: tuple[str, ...] = ()  # paths relative to the build folder
     parameters: tuple[str, ...] = field(default=("as_of", "raw_dir", "out_dir"))
+    # Parameters fixed by the step itself (the report's language), part of its key.
+    values: tuple[tuple[str, str], ...] = ()
+    # The executed copy's name under <build>/notebooks (default: the notebook's own name); two
+    # steps that run one notebook with different values need two names.
+    executed: str = ""
+
+    @property
+    def executed_name(self) -> str:
+        return self.executed or Path(self.notebook).name
 
 
 STEPS: tuple[Step, ...] = (
@@ -59,8 +69,29 @@ STEPS: tuple[Step, ...] = (
         after=("clean_mss", "clean_displacement", "check_claims"),
         outputs=("facts.json", "figures", "changes.json"),
         # previous_dir: the build this one replaces, for "what changed since the last build"
-        parameters=("as_of", "out_dir", "previous_dir"),
+        parameters=("as_of", "out_dir", "previous_dir", "lang"),
+        values=(("lang", "en"),),
+    ),
+    # The French edition: the same notebook, in French. It runs after the English one and reads
+    # what that wrote (facts.json, changes.json: language-independent, one file each), and
+    # writes only its charts, to figures/fr/ (their CSV columns are the English edition's).
+    Step(
+        name="report_fr",
+        notebook="notebooks/20_report.ipynb",
+        inputs=(),
+        after=("report",),
+        outputs=("figures/fr",),
+        parameters=("as_of", "out_dir", "lang"),
+        values=(("lang", "fr"),),
+        executed="20_report.fr.ipynb",
     ),
 )
 
 REPORT_STEP = "report"
+# Each edition of the report: its language, the step that executes its notebook, the stem of its
+# page and PDF (report.html, report.fr.html). English is the first, and the one facts.json and
+# the manifest's "render" describe.
+EDITIONS: tuple[tuple[str, str, str], ...] = (
+    ("en", "report", "report"),
+    ("fr", "report_fr", "report.fr"),
+)

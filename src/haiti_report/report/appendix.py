@@ -1,8 +1,13 @@
 """The report's tables: claims, every strength figure, decisions, cleaning log, sources.
 
 Each returns a :class:`prose.Table` (escaped, for both renderers) whose headings come from
-``report/text/<lang>/labels.yml`` and whose numbers go through the text formats, so the tables
-and the sentences say the same thing the same way.
+``report/text/<lang>/labels.yml`` and whose numbers go through the text formats of ``lang``, so
+the tables and the sentences say the same thing the same way.
+
+In another language than English, what the data files say in English (decisions' reasoning,
+claims as recorded, a figure as a source wrote it) is shown as written, marked with its
+language (``<span lang="en">``) for screen readers and the edition's language check; the
+sentences the cleaning writes (log rules, reasons) are translated by ``labels.yml``.
 """
 
 from __future__ import annotations
@@ -15,44 +20,78 @@ from haiti_report.core.sources import split_ids
 from haiti_report.report import prose
 from haiti_report.report.tables import Processed
 from haiti_report.report.text import format as fmt
-from haiti_report.report.text import labels
+from haiti_report.report.text import labels, phrase, term
+
+DATA_LANGUAGE = "en"  # the language the project's data files are written in
 
 
-def _said(row: Mapping, unit: str) -> str:
+def in_language(value: str | None, written_in: str | None, lang: str) -> str | prose.Html:
+    """Text shown as written: marked with its language when it is not the edition's."""
+    if not value or not written_in or written_in == lang:
+        return value or ""
+    code = prose.escape(written_in)
+    return prose.Html(f'<span lang="{code}">{prose.escape(value)}</span>', prose.escape_md(value))
+
+
+def cleaning_words(english: str | None, lang: str) -> str | prose.Html:
+    """A sentence the cleaning wrote in English, in ``lang`` if labels.yml translates it."""
+    return phrase(english, lang) or in_language(english, DATA_LANGUAGE, lang)
+
+
+def _source_languages(p: Processed) -> dict[str, str]:
+    if p.sources.is_empty() or "language" not in p.sources.columns:
+        return {}
+    return dict(zip(p.sources["source_id"], p.sources["language"].fill_null(""), strict=True))
+
+
+def _said(row: Mapping, unit: str, lang: str) -> str | prose.Html:
+    f = fmt.formats(lang)
     if row["data_value"] is None:
-        return row["reason"] or ""
+        return cleaning_words(row["reason"], lang)
     low, high, value = row["data_low"], row["data_high"], row["data_value"]
     if low is not None and high is not None and low != high:
-        return f"{fmt.reported(low, 'range', high=high, unit=unit)}"
-    return fmt.reported(value, "exact", unit=unit)
+        return f"{f.reported(low, 'range', high=high, unit=unit)}"
+    return f.reported(value, "exact", unit=unit)
+
+
+def _verdict(r: Mapping, lang: str) -> str:
+    text, f = labels(lang), fmt.formats(lang)
+    words = text["verdict_details"]
+    verdict = text["verdicts"][r["verdict"]]
+    if r["verdict"] == "matched_later":
+        days = f.plural(r["later_days"], words["day"], words["days"])
+        value = f.reported(r["later_value"], unit=r["unit"])
+        verdict += words["later"].format(value=value, days=days)
+    elif r["verdict"] == "off" and r["difference"] is not None:
+        verdict += words["off_by"].format(value=f.reported(abs(r["difference"]), unit=r["unit"]))
+    return f.finish(verdict)
 
 
 def claims(p: Processed, lang: str = "en") -> prose.Table:
-    text = labels(lang)
+    text, f = labels(lang), fmt.formats(lang)
+    written = _source_languages(p)
     rows = []
     for r in p.claims.iter_rows(named=True):
-        verdict = text["verdicts"][r["verdict"]]
-        if r["verdict"] == "matched_later":
-            verdict += (
-                f" ({fmt.reported(r['later_value'], unit=r['unit'])}, "
-                f"{fmt.plural(r['later_days'], 'day')} later)"
-            )
-        elif r["verdict"] == "off" and r["difference"] is not None:
-            verdict += f" by {fmt.reported(abs(r['difference']), unit=r['unit'])}"
         rows.append(
             {
                 **r,
-                "data": _said(r, r["unit"]),
-                "verdict": verdict,
-                "claim_date": fmt.date(r["claim_date"]),
+                "claim_text": in_language(r["claim_text"], DATA_LANGUAGE, lang),
+                "claimed_as_written": in_language(
+                    r["claimed_as_written"], written.get(r["claim_source_id"]), lang
+                ),
+                "data": _said(r, r["unit"], lang),
+                "verdict": _verdict(r, lang),
+                "claim_date": f.date(r["claim_date"]),
             }
         )
-    return prose.Table(rows, text["claims"])
+    caption = None if lang == DATA_LANGUAGE else text.get("claims_in_english")
+    return prose.Table(rows, text["claims"], caption=caption)
 
 
 def strength(p: Processed, lang: str = "en") -> prose.Table:
-    text = labels(lang)
+    text, f = labels(lang), fmt.formats(lang)
     names = dict(zip(p.pvd["iso3"], p.pvd["country"], strict=True))
+    written = _source_languages(p)
     rows = []
     for r in p.strength.iter_rows(named=True):
         count = (
@@ -65,16 +104,19 @@ def strength(p: Processed, lang: str = "en") -> prose.Table:
                 "qualifier": r["count_qualifier"],
             }
         )
+        first_source = (r["source_id"] or "").split(";")[0].strip()
         rows.append(
             {
-                "event_date": fmt.date(r["event_date"]),
+                "event_date": f.date(r["event_date"]),
                 "scope": text["mission"]
                 if r["scope"] == "mission"
                 else names.get(r["iso3"], r["iso3"]),
-                "reported_as_written": r["reported_as_written"],
-                "count": fmt.count(count) if count else "",
+                "reported_as_written": in_language(
+                    r["reported_as_written"], written.get(first_source), lang
+                ),
+                "count": f.count(count) if count else "",
                 "verdict": text["check_verdicts"][r["verdict"]],
-                "reason": r["reason"] or "",
+                "reason": cleaning_words(r["reason"], lang) if r["reason"] else "",
                 "outlet": p.outlet(r["source_id"]) or r["source_id"],
             }
         )
@@ -83,7 +125,20 @@ def strength(p: Processed, lang: str = "en") -> prose.Table:
 
 def decisions(p: Processed, lang: str = "en") -> prose.Table:
     """The decisions that apply on the as-of date (an edition knows only its past)."""
-    return prose.frame_table(p.decisions.filter(pl.col("applies")), labels(lang)["decisions"])
+    applying = p.decisions.filter(pl.col("applies"))
+    columns = labels(lang)["decisions"]
+    if lang == DATA_LANGUAGE:
+        return prose.frame_table(applying, columns)
+    answers = labels(lang)["answers"]
+    rows = [
+        {
+            **{k: in_language(r[k], DATA_LANGUAGE, lang) for k in ("topic", "rule", "reasoning")},
+            "decision_id": r["decision_id"],
+            "applies": answers["yes" if r["applies"] else "no"],
+        }
+        for r in applying.iter_rows(named=True)
+    ]
+    return prose.Table(rows, columns, caption=labels(lang).get("data_in_english"))
 
 
 def cleaning_log(p: Processed, lang: str = "en") -> prose.Table:
@@ -92,7 +147,18 @@ def cleaning_log(p: Processed, lang: str = "en") -> prose.Table:
         if (p.mss_log.height or p.displacement_log.height)
         else pl.DataFrame(schema={c: pl.String for c in labels(lang)["log"]})
     )
-    return prose.frame_table(log, labels(lang)["log"], numeric=["rows"])
+    if lang == DATA_LANGUAGE:
+        return prose.frame_table(log, labels(lang)["log"], numeric=["rows"])
+    number = fmt.formats(lang).number
+    rows = [
+        {
+            **r,
+            "rule": cleaning_words(r["rule"], lang),
+            "rows": number(int(r["rows"])) if r.get("rows") not in (None, "") else "",
+        }
+        for r in log.iter_rows(named=True)
+    ]
+    return prose.Table(rows, labels(lang)["log"], numeric=["rows"])
 
 
 def supports(p: Processed) -> dict[str, list[str]]:
@@ -110,6 +176,8 @@ def supports(p: Processed) -> dict[str, list[str]]:
 
 def sources(p: Processed, lang: str = "en") -> prose.Table:
     text = labels(lang)["sources"]
+    date = fmt.formats(lang).date
+    undated = labels(lang).get("undated", "undated")
     backs = supports(p)
     rows = []
     for r in p.sources.sort("outlet", "source_id").iter_rows(named=True):
@@ -118,9 +186,9 @@ def sources(p: Processed, lang: str = "en") -> prose.Table:
             continue
         rows.append(
             {
-                "outlet": prose.link(r["outlet"], r["url"]),
-                "published": fmt.date(r["published"]) if r["published"] else "undated",
-                "kind": r["kind"],
+                "outlet": prose.link(r["outlet"], r["url"]),  # outlets are never translated
+                "published": date(r["published"]) if r["published"] else undated,
+                "kind": term(r["kind"], "source_kind", lang) if lang != "en" else r["kind"],
                 "supports": "; ".join(ids),
             }
         )

@@ -188,15 +188,16 @@ def _downloads(meta: dict[str, Any], div_id: str) -> str:
     figures/ folder and, once the chart has drawn, at data: URIs made in the page (the SVG
     placeholder, a PNG from the drawn chart), so they work from the single offline file."""
     name = html.escape(meta["name"], quote=True)
+    folder = html.escape(meta.get("figures", "figures"), quote=True)  # figures/fr/ in French
     labels = {k: html.escape(str(v)) for k, v in meta["labels"].items()}
     csv_uri = "data:text/csv;charset=utf-8," + quote(meta["csv"], safe=",;:/-_.'")
     links = [
         f'<a class="chart-download" data-kind="csv" download="{name}.csv" '
         f'href="{html.escape(csv_uri, quote=True)}">{labels["csv"]}</a>',
         f'<a class="chart-download" data-kind="svg" download="{name}.svg" '
-        f'href="figures/{name}.svg">{labels["svg"]}</a>',
+        f'href="{folder}/{name}.svg">{labels["svg"]}</a>',
         f'<a class="chart-download" data-kind="png" download="{name}.png" '
-        f'href="figures/{name}.png">{labels["png"]}</a>',
+        f'href="{folder}/{name}.png">{labels["png"]}</a>',
     ]
     return (
         f'<p class="chart-downloads" id="{div_id}-downloads" style="font-size:0.9rem">'

@@ -28,6 +28,8 @@ _WEB_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:$^@=])")
 # Controls and invisible reordering characters never reach the page from data.
 _MD_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Runs of breaking whitespace become one space; no-break spaces stay (a French "1 412 199").
+_MD_SPACES = re.compile(r"[^\S\u00a0\u2007\u202f]+")
 
 
 # --- safe output ---------------------------------------------------------------------------
@@ -60,7 +62,8 @@ def escape_md(text: Any) -> str:
     become entities, Markdown and Pandoc specials get a backslash (so '[x](javascript:…)'
     cannot become a link, '$x$' math, '@key' a citation, '^x^' a superscript), line breaks
     become spaces and control characters U+FFFD."""
-    plain = " ".join(_MD_INVISIBLE.sub("\ufffd", "" if text is None else str(text)).split())
+    plain = _MD_SPACES.sub(" ", _MD_INVISIBLE.sub("\ufffd", "" if text is None else str(text)))
+    plain = plain.strip(" ")
     return _MD_SPECIAL.sub(r"\\\1", html.escape(plain, quote=True))
 
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import altair as alt
 import polars as pl
+import vl_convert as vlc
 
 from haiti_report.report import offline
 from haiti_report.report.charts import displacement, money, personnel, timeline
@@ -43,6 +44,7 @@ from haiti_report.report.charts.style import (
 from haiti_report.report.charts.words import ChartText
 from haiti_report.report.facts import Facts
 from haiti_report.report.tables import Processed
+from haiti_report.report.text import format as fmt
 
 Builder = Callable[[Processed, Facts, Layout], Drawn]
 
@@ -92,12 +94,41 @@ def chart_spec(chart: alt.TopLevelMixin, *, validate: bool = False) -> dict[str,
     return chart.to_dict(validate=validate)
 
 
-def make(name: str, p: Processed, F: Facts) -> Made:
+def vega_locale(lang: str) -> dict[str, Any] | None:
+    """Vega's number and time locale for ``lang`` (axis ticks, "janv. 2025", "1 000"): d3's
+    locale as vl-convert ships it, with the digit grouping of Babel, which the text uses.
+    None for English, Vega's own default."""
+    if lang == "en":
+        return None
+    formats = fmt.formats(lang)
+    d3_name = formats.w["d3_locale"]
+    symbols = formats.locale.number_symbols["latn"]
+    number = {
+        **vlc.get_format_locale(d3_name),
+        "thousands": symbols["group"],
+        "decimal": symbols["decimal"],
+    }
+    return {"number": number, "time": vlc.get_time_format_locale(d3_name)}
+
+
+def make(name: str, p: Processed, F: Facts, lang: str = "en") -> Made:
+    """One chart in ``lang``: its words from ``text/<lang>/charts.yml``, its rows worded in
+    the language's formats, its axes in the language's locale."""
+    with fmt.language(lang):
+        return _make(name, p, F, lang)
+
+
+def _make(name: str, p: Processed, F: Facts, lang: str) -> Made:
     build = CHARTS[name]
     wide, phone = build(p, F, WIDE), build(p, F, NARROW)
+    locale = vega_locale(lang)
+    if locale:
+        wide = replace(wide, chart=wide.chart.configure(locale=locale))
+        phone = replace(phone, chart=phone.chart.configure(locale=locale))
     common = ChartText(name, F.to_json(), {})
     page = {
         "name": name,
+        "figures": figures_folder(lang),
         "csv": data_csv(wide.data),
         "table": wide.table.to_dict(),
         "labels": {
@@ -120,9 +151,15 @@ def make(name: str, p: Processed, F: Facts) -> Made:
     return Made(name, chart, wide.data, wide.words.alt, wide.words, wide.table, phone.chart, saved)
 
 
-def make_all(p: Processed, F: Facts) -> dict[str, Made]:
-    """Every chart of the report, by name, in the order the report shows them."""
-    return {name: make(name, p, F) for name in CHARTS}
+def make_all(p: Processed, F: Facts, lang: str = "en") -> dict[str, Made]:
+    """Every chart of the report in ``lang``, by name, in the order the report shows them."""
+    return {name: make(name, p, F, lang) for name in CHARTS}
+
+
+def figures_folder(lang: str = "en") -> str:
+    """Where an edition's chart files are, relative to the build: ``figures/`` for English,
+    ``figures/<lang>/`` for the others (so every language's charts and CSVs are kept)."""
+    return "figures" if lang == "en" else f"figures/{lang}"
 
 
 def save_figure(made: Made, figures_dir: str | Path) -> dict[str, Path]:
@@ -161,6 +198,7 @@ __all__ = [
     "contrast",
     "footer_lines",
     "make",
+    "figures_folder",
     "make_all",
     "save_all",
     "save_figure",

@@ -37,7 +37,6 @@ from haiti_report.report.charts.timeline import YAxis, mission_layers
 from haiti_report.report.charts.words import ChartText
 from haiti_report.report.facts import Facts
 from haiti_report.report.tables import Processed
-from haiti_report.report.text import format as fmt
 
 TWO_STORIES = "two-stories"
 BY_ROUND = "displacement-by-round"
@@ -285,7 +284,7 @@ def department_rows(p: Processed, t: ChartText) -> tuple[pl.DataFrame, list[dict
         .alias("round_order"),
         (100 * pl.col("idps") / pl.col("round_total")).round(0).cast(pl.Int64).alias("share_pct"),
         pl.struct("idps", "qualifier")
-        .map_elements(lambda s: fmt.reported(s["idps"], s["qualifier"]), return_dtype=pl.String)
+        .map_elements(lambda s: t.fmt.reported(s["idps"], s["qualifier"]), return_dtype=pl.String)
         .alias("idps_text"),
     ).sort("round_order", "idps", descending=[False, True])
     data = rows.select(

@@ -9,6 +9,7 @@ series end on the same figures the facts choose (core/queries.latest_money).
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import altair as alt
 import polars as pl
@@ -34,7 +35,6 @@ from haiti_report.report.charts.style import (
 from haiti_report.report.charts.words import ChartText
 from haiti_report.report.facts import Facts
 from haiti_report.report.tables import Processed
-from haiti_report.report.text import format as fmt
 
 TRUST_FUND = "trust-fund"
 MEASURES = ("trust_fund_pledged", "trust_fund_received", q.COST_ESTIMATE)
@@ -73,11 +73,11 @@ def money_rows(p: Processed, t: ChartText) -> pl.DataFrame:
             .alias("series"),
             pl.col("measure").replace_strict(order, return_dtype=pl.Int64).alias("series_order"),
             pl.col("date_as_written")
-            .map_elements(fmt.date, return_dtype=pl.String)
+            .map_elements(t.fmt.date, return_dtype=pl.String)
             .alias("date_text"),
             pl.struct("value", "qualifier", "high")
             .map_elements(
-                lambda s: fmt.reported(s["value"], s["qualifier"], high=s["high"], unit="usd"),
+                lambda s: t.fmt.reported(s["value"], s["qualifier"], high=s["high"], unit="usd"),
                 return_dtype=pl.String,
             )
             .alias("value_text"),
@@ -107,6 +107,13 @@ def money_rows(p: Processed, t: ChartText) -> pl.DataFrame:
             "source_id",
         )
     )
+
+
+def _millions(t: ChartText) -> str:
+    """The axis's ticks in millions, as the language writes them ("$800m", "800 M$"): the
+    words around the number are in charts.yml, the number is Vega's (in the chart's locale)."""
+    before, after = (json.dumps(t.label(f"labels_millions.{k}")) for k in ("before", "after"))
+    return f"{before} + format(datum.value / 1e6, ',.0f') + {after}"
 
 
 def trust_fund(p: Processed, F: Facts, layout: Layout) -> Drawn:
@@ -161,7 +168,7 @@ def _lines(
         "value:Q",
         title=t.label("axis"),
         scale=alt.Scale(domain=[0, nice_top(top)], nice=False),
-        axis=alt.Axis(tickCount=5, labelExpr="'$' + format(datum.value / 1e6, ',.0f') + 'm'"),
+        axis=alt.Axis(tickCount=5, labelExpr=_millions(t)),
     )
     x = x_time((data["date"].min(), as_of), layout)
     tooltip = tips(

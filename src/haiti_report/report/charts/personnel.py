@@ -38,7 +38,6 @@ from haiti_report.report.charts.style import (
 from haiti_report.report.charts.words import ChartText
 from haiti_report.report.facts import Facts
 from haiti_report.report.tables import Processed
-from haiti_report.report.text import format as fmt
 
 PLEDGED_VS_DEPLOYED = "pledged-vs-deployed"
 KINDS = ("counted", "not_counted", "unspecified", "history", "history_unspecified", "none")
@@ -93,8 +92,10 @@ def pledge_rows(p: Processed, F: Facts, t: ChartText) -> pl.DataFrame:
             "in_haiti_since": c.get("date"),
             "peak": r["peak"],
             "first_arrival": r["first_arrival"],
-            "pledged_text": fmt.reported(pledged, qual, high=high) if pledged is not None else None,
-            "in_haiti_text": count_text(c) if c else fmt.number(0),
+            "pledged_text": t.fmt.reported(pledged, qual, high=high)
+            if pledged is not None
+            else None,
+            "in_haiti_text": count_text(c) if c else t.fmt.number(0),
             "first_arrival_text": day_text(r["first_arrival"]) or missing,
             "source_ids": "; ".join(
                 sorted({*_split(r[pre + "source_ids"]), *_split(c.get("source_ids"))})

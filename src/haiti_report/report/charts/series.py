@@ -162,7 +162,9 @@ def country_blocks(p: Processed, other: str) -> tuple[pl.DataFrame, list[str]]:
                     "y1": base + total,
                     "uncertain": any(is_bound(r["qualifier"]) for r in rows),
                     "period_text": f"{day_text(day)} – {day_text(ends[day])}",
-                    "count_text": count_text(rows[0]) if series != other else fmt.number(total),
+                    "count_text": count_text(rows[0])
+                    if series != other
+                    else fmt.active().number(total),
                     "members_text": "; ".join(f"{r['name']} {count_text(r)}" for r in rows),
                     "source_ids": _ids([r["source_ids"] for r in rows]),
                 }
@@ -308,7 +310,7 @@ def rounds(
                 "coverage": r["coverage"],
                 "full_coverage": bool(full),
                 "coverage_changed": r["coverage_changed"],
-                "idps_text": fmt.reported(r["idps"], r["qualifier"], high=r["idps_high"]),
+                "idps_text": fmt.active().reported(r["idps"], r["qualifier"], high=r["idps_high"]),
                 "period_text": when_words(r),
                 "published_text": day_text(r["published"]),
                 "coverage_text": coverage_words(r["coverage"]),

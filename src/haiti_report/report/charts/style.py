@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from haiti_report.core.sources import IOM_DTM_CREDIT, split_ids
-from haiti_report.report.sourcelines import source_line
+from haiti_report.core.sources import split_ids
+from haiti_report.report.sourcelines import iom_credit, source_line, source_words
 from haiti_report.report.text import format as fmt
 
 THEME = "haiti_report"
@@ -161,7 +162,7 @@ def for_vega(frame: pl.DataFrame) -> pl.DataFrame:
 
 def day_text(value: dt.date | str | None) -> str | None:
     """A date as the prose writes it, for tooltips and tables ('21 September 2024')."""
-    return None if value is None else fmt.date(value)
+    return None if value is None else fmt.active().date(value)
 
 
 def count_text(row: dict[str, Any], prefix: str = "") -> str | None:
@@ -173,7 +174,7 @@ def count_text(row: dict[str, Any], prefix: str = "") -> str | None:
     if c["low"] is None:
         c["low"] = c["value"]
     c["qualifier"] = c["qualifier"] or "exact"
-    return fmt.count(c)
+    return fmt.active().count(c)
 
 
 def is_bound(qualifier: str | None) -> bool:
@@ -249,12 +250,14 @@ def footer(
 
     ``dtm_files``: some plotted rows came from IOM DTM files a user dropped in (no source id);
     IOM's credit is then part of the source line."""
+    lang = fmt.active_language()
+    credit = iom_credit(lang)
     if source_ids:
-        line = source_line(source_ids, sources)
-        if dtm_files and IOM_DTM_CREDIT not in line:
-            line += f"; {IOM_DTM_CREDIT}"
+        line = source_line(source_ids, sources, lang=lang)
+        if dtm_files and credit not in line:
+            line += f"; {credit}"
     elif dtm_files:
-        line = f"Source: {IOM_DTM_CREDIT}"
+        line = source_words("one", lang, names=credit)
     else:
         line = none_text
     return [line, *notes]
@@ -320,12 +323,16 @@ def finish(
     )
 
 
+# A footer line's first words, in English and French ("Source: ", "Note\u00a0: ").
+FOOTER_START = re.compile(r"^(Sources?|Note)[\u00a0\u202f]?: ")
+
+
 def footer_lines(chart: alt.TopLevelMixin) -> list[str]:
     """The footer text of a chart made by :func:`finish` (source line first), unwrapped."""
     spec = chart.to_dict()
     lines: list[str] = []
     for line in spec["vconcat"][-1]["mark"]["text"]:
-        starts = line.startswith(("Source: ", "Sources: ", "Note: "))
+        starts = bool(FOOTER_START.match(line))
         if lines and not starts:
             lines[-1] += " " + line
         else:

@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from haiti_report.report import text
 from haiti_report.report.charts.style import Words
 from haiti_report.report.text import format as fmt
 
@@ -34,8 +35,10 @@ def _environment(lang: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(fmt.filters(lang))
-    env.globals.update(fmt.globals_(lang))
+    env.filters.update(
+        fmt.filters(lang), term=text.term_filter(lang), phrase=text.phrase_filter(lang)
+    )
+    env.globals.update(fmt.globals_(lang), L=text.labels(lang))
     return env
 
 
@@ -51,22 +54,28 @@ def _template(source: str, lang: str) -> jinja2.Template:
     return _environment(lang).from_string(source)
 
 
-_SPACE_BEFORE = re.compile(r"\s+([,.;:)])")
-_SPACE_AFTER = re.compile(r"([(])\s+")
+_SPACE_BEFORE = re.compile(r"[ \t\r\n]+([,.;:)])")
+_SPACE_AFTER = re.compile(r"([(])[ \t\r\n]+")
 
 
 def say(source: str, lang: str = "en", **context: Any) -> str:
     """Render one string; runs of white space (template line breaks) become one space, and
-    no space is left before punctuation that a template tag pushed apart."""
-    text = " ".join(_template(source, lang).render(**context).split())
-    return _SPACE_AFTER.sub(r"\1", _SPACE_BEFORE.sub(r"\1", text))
+    no space is left before punctuation that a template tag pushed apart; then the language's
+    typography (French: no-break spaces before ; : ! ?). No-break spaces in numbers stay."""
+    said = " ".join(text.words_of(_template(source, lang).render(**context)))
+    return fmt.formats(lang).finish(_SPACE_AFTER.sub(r"\1", _SPACE_BEFORE.sub(r"\1", said)))
 
 
 class ChartText:
     """The words of one chart, rendered against the facts and the chart's values."""
 
-    def __init__(self, name: str, f: Mapping[str, Any], d: Mapping[str, Any], lang: str = "en"):
+    def __init__(
+        self, name: str, f: Mapping[str, Any], d: Mapping[str, Any], lang: str | None = None
+    ):
+        # The language charts.make_all set (English outside it): the builders need not pass it.
+        lang = lang or fmt.active_language()
         self.name, self.lang = name, lang
+        self.fmt = fmt.formats(lang)
         self.entry: dict[str, Any] = catalogue(lang)[name]
         self.common: dict[str, Any] = catalogue(lang)["common"]
         self.context = {"f": f, "d": d}

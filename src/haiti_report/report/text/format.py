@@ -3,13 +3,24 @@
 House style (design/editorial.md): thousands separators ("1,412,199"); the source's qualifier is
 carried ("about 1,000", "at least 1,900", "up to 980"); dates in prose are "21 September 2024",
 a month-dated figure is "October 2024"; shares are whole per cent unless tiny.
+
+The module's functions are the English formats. Every other language gets the same functions
+from :mod:`.babel_format` (Babel's numbers, dates and lists, and the words of
+``<lang>/formats.yml``); :func:`formats` returns either, by language, and :func:`filters` and
+:func:`globals_` hand them to the templates under the same names, so a template never formats
+a number itself. Code that formats outside a template (the charts' rows, the appendix's tables)
+asks :func:`formats` for its language, or :func:`active` for the one a caller set with
+:func:`language`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 from haiti_report.core.vocab import QUALIFIER_PHRASES
@@ -173,24 +184,84 @@ def days_between(a: str | dt.date, b: str | dt.date) -> int:
     return (b - a).days
 
 
+def exact(value: int | float) -> str:
+    """A value in full, with separators (a changes table compares values exactly)."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+
+
+def with_noun(amount: str, noun: str) -> str:
+    """'5.7 million' + 'people' -> '5.7 million people' (French needs "de" here; English not)."""
+    return f"{amount} {noun}"
+
+
+def finish(text: str) -> str:
+    """English needs no typographic pass (French puts no-break spaces before ; : ! ?)."""
+    return text
+
+
+# What every language provides, under the names the templates use (filters) and code calls.
+FILTERS = {
+    "n": "number",
+    "words": "words",
+    "count": "count",
+    "figure": "figure",
+    "money": "money",
+    "date": "date",
+    "on_date": "on_date",
+    "month": "month",
+    "join": "join",
+    "reported": "reported",
+    "pct": "pct",
+    "first_upper": "first_upper",
+    "with_noun": "with_noun",
+    "exact": "exact",
+}
+GLOBALS = ("plural", "days_between")
+FUNCTIONS = (*FILTERS.values(), *GLOBALS, "finish")
+
+
+@cache
+def formats(lang: str = "en") -> Any:
+    """The formats of ``lang``: this module's functions for English, Babel's for the rest."""
+    if lang == "en":
+        here = globals()
+        return SimpleNamespace(lang="en", **{name: here[name] for name in FUNCTIONS})
+    from haiti_report.report.text.babel_format import BabelFormats
+
+    return BabelFormats(lang)
+
+
+# The language :func:`language` set. A plain module value, not a ContextVar: polars runs a
+# chart's map_elements callbacks on its own threads, which a ContextVar would not reach. One
+# process words one edition at a time (a notebook run is one language).
+_ACTIVE: list[str] = ["en"]
+
+
+@contextmanager
+def language(lang: str) -> Iterator[Any]:
+    """Format in ``lang`` inside the block (charts.make_all sets it for every row it words)."""
+    found = formats(lang)
+    _ACTIVE.append(lang)
+    try:
+        yield found
+    finally:
+        _ACTIVE.pop()
+
+
+def active() -> Any:
+    """The formats of the language set by :func:`language` (English outside it)."""
+    return formats(_ACTIVE[-1])
+
+
+def active_language() -> str:
+    return _ACTIVE[-1]
+
+
 def filters(lang: str = "en") -> dict[str, Callable[..., Any]]:
-    if lang != "en":
-        raise ValueError(f"no formats for language {lang!r} yet")
-    return {
-        "n": number,
-        "words": words,
-        "count": count,
-        "figure": figure,
-        "money": money,
-        "date": date,
-        "on_date": on_date,
-        "month": month,
-        "join": join,
-        "reported": reported,
-        "pct": pct,
-        "first_upper": first_upper,
-    }
+    found = formats(lang)
+    return {name: getattr(found, function) for name, function in FILTERS.items()}
 
 
 def globals_(lang: str = "en") -> dict[str, Callable[..., Any]]:
-    return {"plural": plural, "days_between": days_between}
+    found = formats(lang)
+    return {name: getattr(found, name) for name in GLOBALS}
