@@ -247,3 +247,46 @@ def test_the_french_phone_layouts_fit_390_px(processed):
         svg = offline.static_svg(offline.drawn_spec(charts.chart_spec(m.narrow)))
         width = float(re.search(r'width="([\d.]+)"', svg).group(1))
         assert width <= 358, (name, width)
+
+
+# --- what changed, in words ------------------------------------------------------------------
+
+
+def test_french_what_changed_leads_with_the_headline_numbers_in_words(processed):
+    """The French "what changed" names every headline number changes.py follows in French, in
+    French formats, with why it moved; no facts.json field path reaches the reader."""
+    import copy
+
+    from haiti_report.build.changes import HEADLINES, headline_changes
+
+    assert {path for path, _ in HEADLINES} == set(text.labels("fr")["changes"]["headlines"])
+    new = facts.build(processed(EDITIONS[-1])).to_json()
+    old = copy.deepcopy(new)
+    old["personnel"]["deployed_total"] += 21
+    old["displacement"]["idps"] -= 1000
+    headlines = headline_changes(old, new)
+    assert {h["path"] for h in headlines} == {"personnel.deployed_total", "displacement.idps"}
+    changed = [{"path": h["path"], "old": h["old"], "new": h["new"]} for h in headlines]
+    result = {
+        "first_build": False,
+        "as_of": {"old": new["as_of"], "new": new["as_of"]},
+        "facts": {
+            "changed": [*changed, {"path": "claims[C01].verdict", "old": 1, "new": 2}],
+            "added": [],
+            "removed": [],
+        },
+        "headlines": headlines,
+        "tables": {},
+        "quarantined": {},
+        "sources": {"added": [], "removed": []},
+    }
+    said = text.render("changes", "fr", c=result, f=new)
+    P, D = new["personnel"], new["displacement"]
+    moved = FR.number(P["deployed_total"] + 21) + " → " + FR.number(P["deployed_total"])
+    assert f"En Haïti\u00a0: {moved}" in said  # French typography: a no-break space before ":"
+    assert f"(OIM)\u00a0: {FR.number(D['idps'] - 1000)} → {FR.number(D['idps'])}" in said
+    assert f"le dernier round de l'OIM est le {D['round']}" in said
+    if P["deployed"].get("anchor_outlet"):
+        assert "le décompte repose désormais sur le rapport de" in said
+    assert "1 autre valeur des faits du rapport a changé" in said
+    assert "personnel." not in said and "claims[" not in said
