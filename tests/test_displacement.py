@@ -16,9 +16,11 @@ import polars as pl
 import pytest
 
 from haiti_report.clean import displacement as d
+from haiti_report.clean.dtm_files import dtm_round, round_from_name
 from haiti_report.clean.tables import CleaningLog
 from haiti_report.core.errors import InputError
 from haiti_report.raw import decisions as decisions_mod
+from haiti_report.raw import displacement as raw_displacement
 from haiti_report.raw import dtm
 from haiti_report.raw.sources import COLUMNS as SOURCE_COLUMNS
 
@@ -315,12 +317,12 @@ def sample_raw(
     )
     write_csv(
         raw / "displacement" / "idps_national.csv",
-        d.NATIONAL_COLUMNS,
+        raw_displacement.NATIONAL_COLUMNS,
         [{"confidence": "high", **r} for r in (NATIONAL if national is None else national)],
     )
     write_csv(
         raw / "displacement" / "idps_departments.csv",
-        d.DEPARTMENT_COLUMNS,
+        raw_displacement.DEPARTMENT_COLUMNS,
         [
             {"confidence": "high", **r}
             for r in (DEPARTMENTS if departments is None else departments)
@@ -328,7 +330,7 @@ def sample_raw(
     )
     write_csv(
         raw / "displacement" / "context.csv",
-        d.CONTEXT_COLUMNS,
+        raw_displacement.CONTEXT_COLUMNS,
         [{"confidence": "high", **r} for r in (CONTEXT if context is None else context)],
     )
     write_csv(
@@ -456,13 +458,13 @@ def test_shared_dtm_files_match_the_headline_where_comparable(name):
         pl.col("operation") == dtm.BASELINE_OPERATION
     )
     ba = {
-        d.dtm_round(r): n
+        dtm_round(r): n
         for r, n in totals.filter(pl.col("assessment_type") == "BA")
         .select("round", "idps")
         .iter_rows()
     }
     sa = {
-        d.dtm_round(r): n
+        dtm_round(r): n
         for r, n in totals.filter(pl.col("assessment_type") == "SA")
         .select("round", "idps")
         .iter_rows()
@@ -830,10 +832,10 @@ def test_file_round_not_in_the_fact_base_is_added(tmp_path):
 
 
 def test_dtm_round_names():
-    assert [d.dtm_round(r) for r in ("10", "5.1", "R3", None)] == ["R10", "R5.1", "R3", None]
-    assert d.round_from_name(Path("hdx-dtm-hti-idps-sites-update-dataset-r1.xlsx")) == "1"
-    assert d.round_from_name(Path("round-3-zmpp-dataset_public-hdx2.xlsx")) == "3"
-    assert d.round_from_name(Path("dtm-haiti-msla-round-11-september-2025-hdx.xlsx")) == "11"
+    assert [dtm_round(r) for r in ("10", "5.1", "R3", None)] == ["R10", "R5.1", "R3", None]
+    assert round_from_name(Path("hdx-dtm-hti-idps-sites-update-dataset-r1.xlsx")) == "1"
+    assert round_from_name(Path("round-3-zmpp-dataset_public-hdx2.xlsx")) == "3"
+    assert round_from_name(Path("dtm-haiti-msla-round-11-september-2025-hdx.xlsx")) == "11"
 
 
 # --- errors name the file, line and column -------------------------------------------------

@@ -49,60 +49,29 @@ from typing import Any
 import polars as pl
 
 from haiti_report.clean import dtm_files
-from haiti_report.clean.dtm_files import DtmInput, dtm_round, round_from_name  # noqa: F401  (re-exported)
-from haiti_report.clean.idp_series import (  # noqa: F401 (re-exported)
-    UNDATED,
-    _decided,
-    _finish_national,
-    _own_date,
-    _pick,
+from haiti_report.clean.dtm_files import DtmInput
+from haiti_report.clean.idp_series import (
     _round_dates,
-    apply_decisions,
     context_series,
-    date_figures,
     department_series,
-    known_by,
     national_series,
-    pick_best,
-    round_first_published,
 )
 from haiti_report.clean.tables import CleaningLog, write_run_record, write_table
 from haiti_report.core.errors import InputError
 from haiti_report.core.queries import round_number
 from haiti_report.core.schemas import Context, IdpsDepartments, IdpsNational
-from haiti_report.raw.displacement import (  # noqa: F401 (the raw readers, re-exported)
-    _CONFIDENCE_RANK,
-    _FIGURE_SCHEMA,
+from haiti_report.raw.displacement import (
     _IOM,
-    _PCODE,
-    _PERIODS,
-    _ROUND,
-    CONFIDENCE,
-    CONTEXT_COLUMNS,
-    DEPARTMENT_COLUMNS,
-    DEPARTMENTS,
-    NATIONAL_COLUMNS,
-    _check_choice,
-    _check_round,
-    _common,
-    _frame,
-    _periods,
-    _read,
-    _span,
     load_context,
     load_decisions,
     load_departments,
     load_national,
-    precision_of,
     raw_paths,
 )
 from haiti_report.raw.sources import IOM_DTM_CREDIT, load_sources, split_ids
 
 STEP = "clean_displacement"
 OUT_SUBDIR = Path("data") / "displacement"
-NATIONAL_KEYS = ("round",)
-DEPARTMENT_KEYS = ("round", "pcode")
-CONTEXT_KEYS = ("series", "geography", "period_start", "period_end")
 
 
 @dataclass(frozen=True)

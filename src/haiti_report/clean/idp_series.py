@@ -8,45 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from haiti_report.clean import dtm_files
-from haiti_report.clean.dtm_files import DtmInput, dtm_round, round_from_name  # noqa: F401  (re-exported)
 from haiti_report.clean.tables import CleaningLog
 from haiti_report.core.queries import round_number
-from haiti_report.raw.displacement import (  # noqa: F401 (the raw readers, re-exported)
-    _CONFIDENCE_RANK,
-    _FIGURE_SCHEMA,
-    _IOM,
-    _PCODE,
-    _PERIODS,
-    _ROUND,
-    CONFIDENCE,
-    CONTEXT_COLUMNS,
-    DEPARTMENT_COLUMNS,
-    DEPARTMENTS,
-    NATIONAL_COLUMNS,
-    _check_choice,
-    _check_round,
-    _common,
-    _frame,
-    _periods,
-    _read,
-    _span,
-    load_context,
-    load_decisions,
-    load_departments,
-    load_national,
-    precision_of,
-    raw_paths,
-)
+from haiti_report.raw.displacement import _CONFIDENCE_RANK, DEPARTMENTS
 
-STEP = "clean_displacement"
-OUT_SUBDIR = Path("data") / "displacement"
-NATIONAL_KEYS = ("round",)
+# The key of each published series (its rows are unique on these columns).
 DEPARTMENT_KEYS = ("round", "pcode")
 CONTEXT_KEYS = ("series", "geography", "period_start", "period_end")
 
