@@ -18,6 +18,7 @@ from haiti_report.core.queries import round_number
 from haiti_report.raw.displacement import _CONFIDENCE_RANK, DEPARTMENTS
 
 # The key of each published series (its rows are unique on these columns).
+NATIONAL_KEYS = ("round",)
 DEPARTMENT_KEYS = ("round", "pcode")
 CONTEXT_KEYS = ("series", "geography", "period_start", "period_end")
 
@@ -219,8 +220,9 @@ def _decided(
     period_end: str | None,
     first: pl.DataFrame | None,
 ) -> tuple[pl.DataFrame, set[tuple[Any, ...]]]:
-    """Rules 1-4 on one raw table; also (key..., value) of figures a decision set aside."""
-    dated = date_figures(frame, first, table, log)
+    """Rules 1-4 on one raw table; also (key..., value) of figures a decision set aside.
+    The fact base's figures get an empty ``basis`` (what a DTM file's candidate says)."""
+    dated = date_figures(frame.with_columns(basis=pl.lit(None, dtype=pl.String)), first, table, log)
     known = known_by(dated, as_of, table, log, period_end)
     decided = apply_decisions(known, raw.decisions, keys, table, log)
 
@@ -261,7 +263,7 @@ def national_series(
     as_of: dt.date,
     files: pl.DataFrame,
     log: CleaningLog,
-    contradicting: pl.DataFrame | None = None,
+    contradicting: pl.DataFrame,
 ) -> pl.DataFrame:
     """One row per round known by ``as_of`` (rules 1-5)."""
     no_round = raw.national.filter(pl.col("round").is_null())
@@ -274,9 +276,9 @@ def national_series(
             no_round["figure_id"].to_list(),
         )
     rounds = raw.national.filter(pl.col("round").is_not_null())
-    keys = ["round"]
+    keys = list(NATIONAL_KEYS)
     decided, rejected = _decided(
-        rounds.with_columns(basis=pl.lit(None, dtype=pl.String)),
+        rounds,
         raw,
         as_of,
         keys,
@@ -285,8 +287,6 @@ def national_series(
         "reference_period_end",
         round_first_published(raw),
     )
-    if contradicting is None:
-        contradicting = dtm_files.contradicting_records(files, raw.national)
     from_files = dtm_files.file_figures(files, 0, contradicting, rejected, log)
     # Coverage and reference period belong to the round, not to the file: from any fact-base
     # figure of the round (the latest period), else all ten departments if the file has them.
@@ -346,12 +346,12 @@ def department_series(
     as_of: dt.date,
     files: pl.DataFrame,
     log: CleaningLog,
-    contradicting: pl.DataFrame | None = None,
+    contradicting: pl.DataFrame,
 ) -> pl.DataFrame:
     """Rounds x departments known by ``as_of``; DTM files compete under the same rules."""
     keys = list(DEPARTMENT_KEYS)
     decided, rejected = _decided(
-        raw.departments.with_columns(basis=pl.lit(None, dtype=pl.String)),
+        raw.departments,
         raw,
         as_of,
         keys,
@@ -360,8 +360,6 @@ def department_series(
         "reference_period_end",
         round_first_published(raw),
     )
-    if contradicting is None:
-        contradicting = dtm_files.contradicting_records(files, raw.national)
     from_files = dtm_files.file_figures(files, 1, contradicting, rejected, log).rename(
         {"admin1_pcode": "pcode"}
     )
@@ -387,7 +385,7 @@ def context_series(raw: RawDisplacement, as_of: dt.date, log: CleaningLog) -> pl
     """Killings, injuries, food insecurity...: one figure per series, geography and period."""
     keys = list(CONTEXT_KEYS)
     decided, _ = _decided(
-        raw.context.with_columns(basis=pl.lit(None, dtype=pl.String)),
+        raw.context,
         raw,
         as_of,
         keys,
