@@ -215,14 +215,22 @@ def _render(
 ) -> dict[str, Any]:
     """Every edition (report.html, then report.fr.html, ...), each from its own executed
     notebook. The manifest keeps the English render at the top, the others under "editions"."""
+    from haiti_report.build.render import TEMPLATES, find_chromium, renderer_name, renderer_version
     from haiti_report.build.steps import EDITIONS
 
+    # What every edition's render depends on besides its notebook: looked up once per build.
+    renderer = {
+        "templates": sha256_text("".join(sha256_file(p) for p in files_under(TEMPLATES))),
+        "renderer": renderer_name(),
+        "renderer_version": renderer_version(),
+        "chromium": find_chromium() is not None,
+    }
     old_render = old.get("render", {})
     info: dict[str, Any] = {}
     for lang, step_name, stem in EDITIONS:
         before = old_render if lang == "en" else old_render.get("editions", {}).get(lang, {})
         edition = _render_edition(
-            (lang, step_name, stem), staging, previous, before, results, force, epoch, log
+            (lang, step_name, stem), renderer, staging, previous, before, results, force, epoch, log
         )
         if lang == "en":
             info = {**edition, "editions": {}}
@@ -233,6 +241,7 @@ def _render(
 
 def _render_edition(
     edition: tuple[str, str, str],
+    renderer: dict[str, Any],
     staging: Path,
     previous: Path | None,
     before: dict[str, Any],
@@ -243,29 +252,13 @@ def _render_edition(
 ) -> dict[str, Any]:
     """One edition: reused from the previous build when neither its notebook, the templates,
     nor the renderer (or its version) changed."""
-    from haiti_report.build.render import (
-        TEMPLATES,
-        find_chromium,
-        render,
-        renderer_name,
-        renderer_version,
-    )
+    from haiti_report.build.render import render
 
     lang, step_name, stem = edition
     step = next(s for s in STEPS if s.name == step_name)
-    version = renderer_version()
-    template_hash = sha256_text("".join(sha256_file(p) for p in files_under(TEMPLATES)))
     key = sha256_text(
         json.dumps(
-            {
-                "notebook_key": results[step_name].key,
-                "templates": template_hash,
-                "renderer": renderer_name(),
-                "renderer_version": version,
-                "chromium": find_chromium() is not None,
-                "stem": stem,
-            },
-            sort_keys=True,
+            {**renderer, "notebook_key": results[step_name].key, "stem": stem}, sort_keys=True
         )
     )
     names = (f"{stem}.html", f"{stem}.pdf")
@@ -278,7 +271,7 @@ def _render_edition(
         kept = {k: v for k, v in before.items() if k != "editions"}
         return {**kept, "status": "reused", "duration_s": 0.0}
     began = time.perf_counter()
-    log(f"{tag}: {renderer_name()}")
+    log(f"{tag}: {renderer['renderer']}")
     result = render(staging / "notebooks" / step.executed_name, staging, stem=stem, lang=lang)
     if result.pdf is not None and result.pdf.exists():
         pin_pdf_dates(result.pdf, epoch)  # Chromium stamps the clock time; Typst uses the epoch
@@ -291,7 +284,7 @@ def _render_edition(
         "key": key,
         "status": "ran",
         "renderer": result.renderer,
-        "renderer_version": version,
+        "renderer_version": renderer["renderer_version"],
         "pdf": result.pdf_note,
         "duration_s": round(took, 2),
     }
