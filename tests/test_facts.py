@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 import jsonschema
 import pytest
@@ -55,25 +56,30 @@ def test_editions_know_only_their_past(processed):
     assert after.gsf is not None and after.personnel.mission == "GSF"
 
 
+def leaves(value) -> Iterator[int | float | str]:
+    """Every number and string in a facts value (booleans and nulls print no number)."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from leaves(v)
+    elif isinstance(value, int | float | str) and not isinstance(value, bool):
+        yield value
+
+
 def _numbers(value) -> set[str]:
     """Every number a facts value could print, in house style and plain."""
     out: set[str] = set()
-    if isinstance(value, dict):
-        for v in value.values():
-            out |= _numbers(v)
-    elif isinstance(value, list):
-        for v in value:
-            out |= _numbers(v)
-    elif isinstance(value, bool) or value is None:
-        pass
-    elif isinstance(value, int | float):
-        out |= {f"{value:,.0f}", f"{value:g}", f"{value:,}", f"{value:g}%"}
-        if 0 < value < 1:  # a share, shown as a whole per cent
-            out.add(f"{100 * value:.0f}%")
-        if value >= 1e6:
-            out.add(f"{value / 1e6:.2f}".rstrip("0").rstrip("."))
-    elif isinstance(value, str):
-        out |= set(re.findall(r"\d[\d,.]*", value))
+    for leaf in leaves(value):
+        if isinstance(leaf, str):
+            out |= set(re.findall(r"\d[\d,.]*", leaf))
+            continue
+        out |= {f"{leaf:,.0f}", f"{leaf:g}", f"{leaf:,}", f"{leaf:g}%"}
+        if 0 < leaf < 1:  # a share, shown as a whole per cent
+            out.add(f"{100 * leaf:.0f}%")
+        if leaf >= 1e6:
+            out.add(f"{leaf / 1e6:.2f}".rstrip("0").rstrip("."))
     return out
 
 

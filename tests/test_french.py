@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 from babel import Locale
-from test_facts import EDITIONS, SECTIONS
+from test_facts import EDITIONS, SECTIONS, leaves
 
 from haiti_report.report import charts, facts, names, offline, text
 from haiti_report.report.text import TEXT_DIR
@@ -84,22 +84,15 @@ def test_every_language_gives_the_templates_the_same_filters():
 def _numbers(value) -> set[float]:
     """Every number a facts value holds (digits inside strings too), rounded as shown."""
     out: set[float] = set()
-    if isinstance(value, dict):
-        for v in value.values():
-            out |= _numbers(v)
-    elif isinstance(value, list):
-        for v in value:
-            out |= _numbers(v)
-    elif isinstance(value, bool) or value is None:
-        pass
-    elif isinstance(value, int | float):
-        out |= {float(value), float(round(value))}
-        if 0 < value < 1:
-            out.add(float(round(100 * value)))
-        if value >= 1e6:
-            out.add(round(value / 1e6, 2))
-    elif isinstance(value, str):
-        out |= {float(d.replace(",", "")) for d in re.findall(r"\d[\d,]*", value)}
+    for leaf in leaves(value):
+        if isinstance(leaf, str):
+            out |= {float(d.replace(",", "")) for d in re.findall(r"\d[\d,]*", leaf)}
+            continue
+        out |= {float(leaf), float(round(leaf))}
+        if 0 < leaf < 1:
+            out.add(float(round(100 * leaf)))
+        if leaf >= 1e6:
+            out.add(round(leaf / 1e6, 2))
     return out
 
 
