@@ -32,6 +32,10 @@ override OLD := $(value OLD)
 override NEW := $(value NEW)
 override LAB_PORT := $(value LAB_PORT)
 override PYTEST_ARGS := $(value PYTEST_ARGS)
+# pytest-xdist workers for `make test`: one per core by default.
+TEST_WORKERS ?= auto
+override TEST_WORKERS := $(value TEST_WORKERS)
+export HAITI_REPORT_TEST_WORKERS := $(TEST_WORKERS)
 export HAITI_REPORT_AS_OF := $(AS_OF)
 export HAITI_REPORT_DTM_FILES := $(DTM_FILES)
 export HAITI_REPORT_FORCE := $(FORCE)
@@ -48,20 +52,23 @@ $(foreach v,$(UPDATE_VARS),$(if $(filter command line environment,$(origin $(v))
 export $(UPDATE_VARS)
 
 .DEFAULT_GOAL := help
-.PHONY: help report test lab bench clean diff lock update
+.PHONY: help report editions test lab bench clean diff lock update
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
-	@echo "  Variables: AS_OF=YYYY-MM-DD  FORCE=1  DTM_FILES='a.json \"my file.csv\"'  LAB_PORT=8888"
+	@echo "  Variables: AS_OF=YYYY-MM-DD  FORCE=1  DTM_FILES='a.json \"my file.csv\"'  LAB_PORT=8888  TEST_WORKERS=auto"
 
 report: $(VENV)/.synced-report ## Build reports/latest (AS_OF=YYYY-MM-DD builds reports/YYYY-MM-DD)
 	@$(VENV)/bin/python -m haiti_report.build
 
+editions: $(VENV)/.synced-report ## Build every month-end edition since the mission's authorisation, latest, and reports/index.html
+	@$(VENV)/bin/python -m haiti_report.build.editions
+
 update: $(VENV)/.synced-update ## Fetch IOM's newest Haiti figures into data/raw (DTM_API_KEY=..., or SOURCE=hdx); prints what changed
 	@$(VENV)/bin/python -m haiti_report.update
 
-test: $(VENV)/.synced-test $(LAB_VENV)/.synced ## Run the test suite (browser tests need Debian chromium)
-	@$(VENV)/bin/python -m pytest
+test: $(VENV)/.synced-test $(LAB_VENV)/.synced ## Run the test suite on every core (TEST_WORKERS=0: in one process; browser tests need Debian chromium)
+	@$(VENV)/bin/python -m pytest -n "$$HAITI_REPORT_TEST_WORKERS"
 
 lab: $(VENV)/.synced-report $(LAB_VENV)/.synced ## Start JupyterLab on 127.0.0.1 (port LAB_PORT, default 8888) with the project kernel
 	$(LAB_VENV)/bin/jupyter lab --ip 127.0.0.1 --port "$$HAITI_REPORT_LAB_PORT" --no-browser \
@@ -75,7 +82,7 @@ bench: $(VENV)/.synced-test ## Measure build and reader speed (writes benchmarks
 	@$(VENV)/bin/python benchmarks/run.py
 
 clean: ## Remove generated files (builds, caches, .venv); never touches data/raw
-	rm -rf reports/.builds reports/.failed reports/.*.lock reports/.*.link-* .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf reports/.builds reports/.failed reports/index.html reports/index.csv reports/.*.lock reports/.*.link-* .pytest_cache .ruff_cache .mypy_cache .hypothesis
 	find reports -maxdepth 1 -type l -delete
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 	rm -rf $(VENV) $(LAB_VENV) $(TOOLS)

@@ -50,8 +50,10 @@ def stats(samples: list[float]) -> dict[str, float]:
     }
 
 
-def kernel_start_and_imports(code: str) -> float:
-    """Seconds from starting the project kernel to finishing ``code`` in it."""
+def kernel_start_and_imports(code: str, then: str | None = None) -> tuple[float, float]:
+    """Seconds from starting the project kernel to finishing ``code`` in it, and then the
+    seconds ``then`` takes in the same kernel (the build lends a used kernel to the next
+    notebook: the report's imports come on top of a cleaning notebook's)."""
     from jupyter_client.manager import start_new_kernel
 
     from haiti_report.build.kernel import KERNEL_NAME, ensure_kernel
@@ -60,10 +62,17 @@ def kernel_start_and_imports(code: str) -> float:
     began = time.perf_counter()
     km, kc = start_new_kernel(kernel_name=KERNEL_NAME)
     try:
-        reply = kc.execute_interactive(code, timeout=120, output_hook=lambda msg: None)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"imports failed: {reply['content']}")
-        return time.perf_counter() - began
+        times = []
+        for part in (code, then):
+            if part is None:
+                times.append(0.0)
+                continue
+            reply = kc.execute_interactive(part, timeout=120, output_hook=lambda msg: None)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"imports failed: {reply['content']}")
+            times.append(time.perf_counter() - began)
+            began = time.perf_counter()
+        return times[0], times[1]
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
@@ -88,6 +97,79 @@ def build(root: Path, *args: str) -> tuple[float, str]:
     return took, proc.stdout
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (the kernels, the renderers)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        p = int(status.parent.name)
+        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(p)
+        rss[p] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total / 1024
+
+
+def editions_run(work: Path, one_build_s: float, since: str | None) -> dict:
+    """`make editions` from scratch in a fresh copy (one process), timed against one cold
+    build measured in this same run; the process tree's memory sampled every half second,
+    and its peak over each third of the editions (flat if it does not grow with them)."""
+    import threading
+
+    root = copy_project(work / "editions")
+    cmd = [sys.executable, "-m", "haiti_report.build.editions", "--root", str(root)]
+    cmd += ["--since", since] if since else []
+    began = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    current = {"edition": 0}
+    peaks: dict[int, float] = {}
+    lines: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "] edition " in line:
+                current["edition"] += 1
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        n = current["edition"]
+        peaks[n] = max(peaks.get(n, 0.0), tree_rss_mb(proc.pid))
+        time.sleep(0.5)
+    reader.join()
+    took = time.perf_counter() - began
+    if proc.returncode != 0:
+        raise RuntimeError("".join(lines[-20:]))
+    count = current["edition"]
+    began = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    again = time.perf_counter() - began
+    thirds = [
+        max((v for k, v in peaks.items() if count * i / 3 < k <= count * (i + 1) / 3), default=0.0)
+        for i in range(3)
+    ]
+    return {
+        "editions": count,
+        "seconds": round(took, 1),
+        "one_cold_build_seconds": round(one_build_s, 1),
+        "ratio_to_one_build": round(took / one_build_s, 2),
+        "goal_ratio": 5.0,
+        "peak_rss_mb": round(max(peaks.values(), default=0.0), 1),
+        "peak_rss_mb_by_third": [round(x, 1) for x in thirds],
+        "all_reused_seconds": round(again, 1),
+    }
+
+
 def manifest(root: Path) -> dict:
     return json.loads((root / "reports/latest/manifest.json").read_text())
 
@@ -95,12 +177,14 @@ def manifest(root: Path) -> dict:
 RENDERERS = ("quarto", "nbconvert")
 
 
-def render_alone(executed: Path, out: Path, renderer: str | None = None) -> float:
+def render_alone(
+    executed: Path, out: Path, renderer: str | None = None, stem: str = "report", lang: str = "en"
+) -> float:
     """The renderer alone, in a fresh process (as the build pays for it); ``renderer`` picks
-    the route (default: the one the build uses)."""
+    the route (default: the one the build uses); ``stem``, ``lang``: the edition."""
     code = (
         "import sys; from pathlib import Path; from haiti_report.build.render import render; "
-        "render(Path(sys.argv[1]), Path(sys.argv[2]))"
+        f"render(Path(sys.argv[1]), Path(sys.argv[2]), stem={stem!r}, lang={lang!r})"
     )
     env = dict(os.environ)
     if renderer is not None:
@@ -156,6 +240,10 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-dtm", action="store_true", help="skip the 1M/10M-row reader runs")
+    parser.add_argument("--skip-editions", action="store_true", help="skip `make editions`")
+    parser.add_argument(
+        "--editions-since", default=None, help="first month of the editions run (default: all)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results.json")
     args = parser.parse_args()
     results: dict = {
@@ -172,11 +260,20 @@ def main() -> int:
     }
     work = Path(tempfile.mkdtemp(prefix="haiti-bench-"))
     try:
-        # Floor: kernel + imports per notebook, and the renderer alone.
-        floor_nb = {
-            name: stats([kernel_start_and_imports(code) for _ in range(args.repeat)])
-            for name, code in NOTEBOOK_IMPORTS.items()
-        }
+        # Floor: a kernel started and the imports of each cleaning notebook (they run side by
+        # side), the report's imports on top in a used kernel (the build lends it on), and the
+        # renderer alone for each edition.
+        floor_nb: dict = {}
+        for name, code in NOTEBOOK_IMPORTS.items():
+            if name == "report":
+                continue
+            runs = [
+                kernel_start_and_imports(code, NOTEBOOK_IMPORTS["report"])
+                for _ in range(args.repeat)
+            ]
+            floor_nb[name] = stats([a for a, _ in runs])
+            floor_nb.setdefault("report_after_cleaning", []).extend(b for _, b in runs)
+        floor_nb["report_after_cleaning"] = stats(floor_nb["report_after_cleaning"])
         cold, steps, noop, changed = [], [], [], []
         reran: list[str] = []
         for i in range(args.repeat):
@@ -197,16 +294,22 @@ def main() -> int:
         render_out = work / "render-only"
         render_out.mkdir()
         shutil.copy2(root / "reports/latest/facts.json", render_out / "facts.json")
-        render_times = [render_alone(executed, render_out) for _ in range(args.repeat)]
+        executed_fr = root / "reports/latest/notebooks/20_report.fr.ipynb"
+        render_times = [
+            render_alone(executed, render_out)
+            + render_alone(executed_fr, render_out, None, "report.fr", "fr")
+            for _ in range(args.repeat)
+        ]
         floor_render = stats(render_times)
         results["render_routes"] = render_routes(
             executed, root / "reports/latest/facts.json", work, args.repeat
         )
         # The build runs the two cleaning notebooks side by side, so its floor is the slower
-        # of the two, then the report notebook, then the renderer.
+        # of the two, then the report's imports (twice: the English and the French notebooks
+        # may get the two different kernels), then both editions' renders.
         floor_total = (
             max(floor_nb["clean_mss"]["median"], floor_nb["clean_displacement"]["median"])
-            + floor_nb["report"]["median"]
+            + floor_nb["report_after_cleaning"]["median"]
             + floor_render["median"]
         )
         results["floor"] = {
@@ -227,6 +330,8 @@ def main() -> int:
             "file": "data/raw/displacement/context.csv",
             "notebooks_rerun": reran,
         }
+        if not args.skip_editions:
+            results["editions"] = editions_run(work, statistics.median(cold), args.editions_since)
         html = root / "reports/latest/report.html"
         results["report"] = {"html_bytes": html.stat().st_size, "goal_bytes": 2_500_000}
         if shutil.which("chromium"):
@@ -279,9 +384,13 @@ def markdown_table(r: dict) -> str:
             s(fl["kernel_and_imports"]["clean_displacement"]),
             "",
         ),
-        ("floor: kernel start + imports, report", s(fl["kernel_and_imports"]["report"]), ""),
         (
-            "floor: renderer alone (HTML + PDF)",
+            "floor: the report's imports, in a kernel that ran a cleaning notebook",
+            s(fl["kernel_and_imports"]["report_after_cleaning"]),
+            "",
+        ),
+        (
+            "floor: renderer alone (HTML + PDF, English and French editions)",
             s(fl["render"]),
             f"the build's renderer: {cb['renderer']}" if "renderer" in cb else "",
         ),
@@ -304,6 +413,28 @@ def markdown_table(r: dict) -> str:
             f"goal ≤ 2.5 MB: {verdict(rp['html_bytes'] <= rp['goal_bytes'])}",
         ),
     ]
+    if "editions" in r:
+        e = r["editions"]
+        third = " / ".join(f"{x:,.0f}" for x in e["peak_rss_mb_by_third"])
+        rows += [
+            (
+                f"`make editions` from scratch: {e['editions']} editions, one process",
+                f"{e['seconds']:.1f} s",
+                f"{e['ratio_to_one_build']:.1f}× one cold build "
+                f"({e['one_cold_build_seconds']:.1f} s); goal ≤ {e['goal_ratio']:.0f}×: "
+                + verdict(e["ratio_to_one_build"] <= e["goal_ratio"]),
+            ),
+            (
+                "`make editions`: peak memory (process and kernels)",
+                f"{e['peak_rss_mb']:,.0f} MB",
+                f"peak per third of the editions: {third} MB",
+            ),
+            (
+                "`make editions` again, every edition unchanged",
+                f"{e['all_reused_seconds']:.1f} s",
+                "",
+            ),
+        ]
     routes = r.get("render_routes", {})
     for route in (routes[name] for name in RENDERERS if name in routes):  # results.json sorts
         pages = route["pdf_pages"]

@@ -176,9 +176,13 @@ def test_build_job_sets_up_the_tools_and_runs_the_two_commands(workflow):
     assert re.fullmatch(r"\d+\.\d+\.\d+", workflow["env"]["QUARTO_VERSION"])
     assert quarto["with"]["version"] == "${{ env.QUARTO_VERSION }}"
     order = [t for run in runs for t in make_targets_run(run)]
-    assert order == ["test", "report"], order
-    assert {"test", "report"} <= makefile_targets()
-    assert "cp -rL reports/latest site" in text  # reports/latest is a link: dereference it
+    assert order == ["test", "editions"], order
+    assert {"test", "editions"} <= makefile_targets()
+    assert 'cp -rL "$edition" site/' in text  # each edition is a link: dereference it
+    assert "cp reports/index.html reports/index.csv site/" in text  # the site opens on the index
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    assert cache["with"]["path"].rstrip("/") == "reports"  # the previous build, for what changed
+    assert step_index(steps, "actions/cache") < step_index(steps, "make editions")
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["path"].rstrip("/") == "site"
     pages = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))

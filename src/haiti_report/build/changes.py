@@ -327,7 +327,7 @@ HEADLINES = (
 )
 
 
-def _leaf(facts: Any, path: str) -> Any:
+def leaf(facts: Any, path: str) -> Any:
     for part in path.split("."):
         facts = facts.get(part) if isinstance(facts, dict) else None
     return facts
@@ -336,7 +336,7 @@ def _leaf(facts: Any, path: str) -> Any:
 def _because(path: str, new: Any) -> str | None:
     """Why a headline number moved, from the new facts (what it now rests on)."""
     if path == "personnel.deployed_total":
-        count = _leaf(new, "personnel.deployed") or {}
+        count = leaf(new, "personnel.deployed") or {}
         if count.get("anchor_outlet") and count.get("anchor_date"):
             return (
                 f"the count now rests on {count['anchor_outlet']}'s report of "
@@ -349,9 +349,9 @@ def _because(path: str, new: Any) -> str | None:
             )
         return "arrivals and departures reported since" if count else None
     if path == "personnel.pledged_total":
-        return f"pledges to the {_leaf(new, 'personnel.mission')}"
+        return f"pledges to the {leaf(new, 'personnel.mission')}"
     if path == "displacement.idps":
-        return f"IOM's newest round is {_leaf(new, 'displacement.round')}"
+        return f"IOM's newest round is {leaf(new, 'displacement.round')}"
     return None
 
 
@@ -361,7 +361,7 @@ def headline_changes(old: Any, new: Any) -> list[dict[str, Any]]:
         return []
     out = []
     for path, label in HEADLINES:
-        before, after = _leaf(old, path), _leaf(new, path)
+        before, after = leaf(old, path), leaf(new, path)
         if not _same(before, after):
             out.append(
                 {

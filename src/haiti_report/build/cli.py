@@ -43,6 +43,7 @@ from typing import Any
 
 from haiti_report.build.hashing import files_under, package_hash, sha256_file, sha256_text
 from haiti_report.build.kernel import KERNEL_NAME, ensure_kernel
+from haiti_report.build.kernel_pool import KernelPool
 from haiti_report.build.manifest import previous_manifest, write_manifest
 from haiti_report.build.params import Params, load_params, split_dtm_files
 from haiti_report.build.publish import (
@@ -132,10 +133,20 @@ def check_kernel() -> None:
 
 
 def build(
-    root: Path, params: Params, label: str, *, force: bool = False, log: Log | None = None
+    root: Path,
+    params: Params,
+    label: str,
+    *,
+    force: bool = False,
+    log: Log | None = None,
+    kernels: KernelPool | None = None,
 ) -> Path:
+    """Build reports/<label>. ``kernels``: warm kernels to lend the notebooks (``make editions``
+    shares one pool among all its builds); by default the build has a pool of its own."""
     log = log or Log()
     with ExitStack() as held:
+        if kernels is None:
+            kernels = held.enter_context(KernelPool(root / "notebooks"))
         log.phase = "waiting for the build lock"
         held.enter_context(lock(root, label))
         collect_garbage(root, label)
@@ -161,7 +172,9 @@ def build(
         staging = root / "reports" / BUILDS_DIR / f"{build_id}{PARTIAL}"
         staging.mkdir(parents=True)
         try:
-            final = _build_into(root, params, label, staging, previous, old, force, epoch, log)
+            final = _build_into(
+                root, params, label, staging, previous, old, force, epoch, log, kernels
+            )
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -183,10 +196,13 @@ def _build_into(
     force: bool,
     epoch: int,
     log: Log,
+    kernels: KernelPool,
 ) -> Path:
     old_steps = {s["name"]: s for s in old.get("steps", [])}
     log.phase = "running the notebooks"
-    results = run_steps(root, params, staging, previous, old_steps, package_hash(), force, log)
+    results = run_steps(
+        root, params, staging, previous, old_steps, package_hash(), force, log, kernels
+    )
     log.phase = "rendering the report"
     render_info = _render(staging, previous, old, results, force, epoch, log)
     renders = (render_info, *render_info["editions"].values())
@@ -429,13 +445,12 @@ def _from_environment(
     dtm_files = args.dtm_files
     if dtm_files is None and os.environ.get(ENV_DTM_FILES, "").strip():
         dtm_files = split_dtm_files(os.environ[ENV_DTM_FILES], root)
-    force = args.force or os.environ.get(ENV_FORCE, "").strip().lower() not in (
-        "",
-        "0",
-        "no",
-        "false",
-    )
-    return (as_of if as_of not in (None, "") else None), dtm_files, force
+    return (as_of if as_of not in (None, "") else None), dtm_files, args.force or force_from_env()
+
+
+def force_from_env() -> bool:
+    """make's FORCE=1 (any value but empty, 0, no, false)."""
+    return os.environ.get(ENV_FORCE, "").strip().lower() not in ("", "0", "no", "false")
 
 
 def _run(args: argparse.Namespace, root: Path, log: Log) -> int:

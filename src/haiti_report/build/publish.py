@@ -101,7 +101,12 @@ def collect_garbage(root: Path, label: str | None = None) -> None:
             continue
         lock_path = builds / f"{entry.name.removesuffix(PARTIAL)}{LOCK}"
         with _if_free(lock_path) as free:
-            if not free or _linked(reports, entry):
+            if not free:
+                continue
+            if _linked(reports, entry):
+                # Killed after its link switch, before it removed its lock: the build is
+                # published and stays; only its lock is left over.
+                lock_path.unlink(missing_ok=True)
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)

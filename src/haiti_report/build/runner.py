@@ -15,6 +15,7 @@ from typing import Any
 
 from haiti_report.build.hashing import expand_inputs, files_under, sha256_file, sha256_text
 from haiti_report.build.kernel import KERNEL_NAME
+from haiti_report.build.kernel_pool import KernelPool, engine_name
 from haiti_report.build.params import Params
 from haiti_report.build.publish import FAILED_DIR
 from haiti_report.build.steps import STEPS, Step
@@ -166,23 +167,28 @@ def copy_tree_item(src: Path, dst: Path, skip: tuple[Path, ...] = ()) -> None:
         shutil.copy2(src, dst)
 
 
-def run_notebook(step: Step, root: Path, build_dir: Path, parameters: dict[str, Any]) -> None:
+def run_notebook(
+    step: Step, root: Path, build_dir: Path, parameters: dict[str, Any], kernels: KernelPool
+) -> None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     output = build_dir / "notebooks" / step.executed_name
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
-        papermill.execute_notebook(
-            str(root / step.notebook),
-            str(output),
-            parameters=parameters,
-            kernel_name=KERNEL_NAME,
-            cwd=str(root / "notebooks"),
-            progress_bar=False,
-            log_output=False,
-            report_mode=False,
-        )
+        with kernels.kernel() as km:
+            papermill.execute_notebook(
+                str(root / step.notebook),
+                str(output),
+                parameters=parameters,
+                kernel_name=KERNEL_NAME,
+                cwd=str(root / "notebooks"),
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+                engine_name=engine_name(),
+                km=km,
+            )
     except PapermillExecutionError as exc:
         # The kernel raised. Keep the executed notebook (with the traceback) outside the build
         # folder, which is about to be deleted, and show the user one plain message.
@@ -219,6 +225,7 @@ def run_steps(
     code_hash: str,
     force: bool,
     log: Callable[[str], None],
+    kernels: KernelPool,
 ) -> dict[str, StepResult]:
     results: dict[str, StepResult] = {}
     pending = list(STEPS)
@@ -260,7 +267,7 @@ def run_steps(
             check_injection_safe(parameters)
             log(f"{step.name}: running {step.executed_name}")
             began = time.perf_counter()
-            run_notebook(step, root, staging, parameters)
+            run_notebook(step, root, staging, parameters, kernels)
             took = time.perf_counter() - began
             log(f"{step.name}: done in {took:.1f}s")
             return StepResult(

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import struct
+from collections import OrderedDict
 from functools import cache
 from hashlib import sha256
 from pathlib import Path
@@ -66,8 +67,16 @@ def script_json(obj: Any) -> str:
 
 
 # A chart is converted once: the report saves each chart's SVG/PNG to figures/ and then displays
-# it, and both ask for the same images. Keyed by the spec's JSON text.
-_images: dict[tuple[str, str, float], str | bytes] = {}
+# it, and both ask for the same images. Keyed by the spec's JSON text. Bounded: a kernel that
+# renders edition after edition (make editions) keeps only the newest conversions.
+_images: OrderedDict[tuple[str, str, float], str | bytes] = OrderedDict()
+_IMAGES_KEPT = 64
+
+
+def _remember(key: tuple[str, str, float], image: str | bytes) -> None:
+    _images[key] = image
+    while len(_images) > _IMAGES_KEPT:
+        _images.popitem(last=False)
 
 
 _GEOMETRY = re.compile(r'\b(d|transform|x|y|x1|x2|y1|y2|width|height|dx|dy)="([^"]*)"')
@@ -86,7 +95,7 @@ def _tenths(svg: str) -> str:
 def static_svg(spec: dict[str, Any]) -> str:
     key = (script_json(spec), "svg", 1.0)
     if key not in _images:
-        _images[key] = _tenths(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION))
+        _remember(key, _tenths(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)))
     return str(_images[key])
 
 
@@ -94,7 +103,7 @@ def static_png(spec: dict[str, Any], scale: float = PNG_SCALE) -> bytes:
     key = (script_json(spec), "png", scale)
     if key not in _images:
         # Rasterising the SVG already made is twice as fast as running Vega again.
-        _images[key] = vlc.svg_to_png(static_svg(spec), scale=scale)
+        _remember(key, vlc.svg_to_png(static_svg(spec), scale=scale))
     return bytes(_images[key])
 
 
