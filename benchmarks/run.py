@@ -352,7 +352,17 @@ def main() -> int:
                 ],
                 check=True,
             )
-            results["dtm_reader"] = json.loads(out.read_text())
+            results["dtm_reader"] = {
+                **json.loads(out.read_text()),
+                "measured_at": results["measured_at"],
+            }
+        elif args.out.exists():  # --skip-dtm keeps the last measured figures, with their date
+            before = json.loads(args.out.read_text(encoding="utf-8"))
+            if "dtm_reader" in before:
+                results["dtm_reader"] = {
+                    **before["dtm_reader"],
+                    "measured_at": before["dtm_reader"].get("measured_at", before["measured_at"]),
+                }
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results["machine"]["load_average_after"] = round(os.getloadavg()[0], 2)
@@ -456,11 +466,16 @@ def markdown_table(r: dict) -> str:
             )
         )
     dtm = r.get("dtm_reader", {})
+    when = (
+        f" (measured {dtm['measured_at']})"
+        if dtm.get("measured_at", r["measured_at"]) != r["measured_at"]
+        else ""
+    )
     for n, size in sorted(dtm.get("sizes", {}).items(), key=lambda kv: int(kv[0])):
         ratio = size["time_ratio_pandas_over_polars"]
         rows.append(
             (
-                f"DTM HDX CSV reader, {int(n):,} rows: ours (polars, lazy) vs pandas",
+                f"DTM HDX CSV reader, {int(n):,} rows: ours (polars, lazy) vs pandas{when}",
                 f"{size['polars']['seconds_median']:.2f} s vs "
                 f"{size['pandas']['seconds_median']:.2f} s; peak "
                 f"{size['polars']['peak_mb_median']:,.0f} MB vs "
