@@ -77,3 +77,38 @@ def test_not_checkable_when_nothing_was_published(processed):
     )
     said = claims.data_said(snap, "idps_national", D("2023-01-01"))
     assert said.value is None and said.reason == "no IOM count published by then"
+
+
+def test_a_claim_day_is_cleaned_once_per_set_of_inputs(tmp_path, monkeypatch):
+    """make editions checks the claims of many editions in one kernel: a day already cleaned
+    from the same files is reused, and the same day from changed files is cleaned anew."""
+    import shutil
+
+    from conftest import ROOT
+
+    from haiti_report.clean import mss
+
+    raw = shutil.copytree(ROOT / "data" / "raw", tmp_path / "raw")
+    monkeypatch.setattr(claims, "_SNAPSHOTS", type(claims._SNAPSHOTS)())
+    built: list[dt.date] = []
+    real = mss.build_tables
+    monkeypatch.setattr(
+        mss, "build_tables", lambda f, d, day, *a: built.append(day) or real(f, d, day, *a)
+    )
+    claims.run(D("2025-06-30"), raw, tmp_path / "a")
+    days = list(built)
+    assert days and len(days) == len(set(days))
+    later, _ = claims.run(D("2026-03-21"), raw, tmp_path / "b")
+    new_days = built[len(days) :]
+    assert not set(new_days) & set(days)  # the earlier edition's claim days were not redone
+    # Outputs equal to a run with nothing remembered (a later edition may grade an old claim
+    # differently: "matched later" needs the later figure).
+    monkeypatch.setattr(claims, "_SNAPSHOTS", type(claims._SNAPSHOTS)())
+    fresh, _ = claims.run(D("2026-03-21"), raw, tmp_path / "c")
+    assert fresh.equals(later)
+    # A changed raw file: every day is cleaned again.
+    figures = raw / "mss" / "figures.csv"
+    figures.write_text(figures.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    before = len(built)
+    claims.run(D("2025-06-30"), raw, tmp_path / "d")
+    assert sorted(built[before:]) == sorted(days)

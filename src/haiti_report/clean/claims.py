@@ -32,10 +32,13 @@ share_received             trust fund received as a % of the newest yearly cost 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -168,25 +171,56 @@ def _overlaps(claimed: ReportedValue, said: Said) -> bool:
     return c_low <= s_high and s_low <= c_high
 
 
+# Snapshots made in this process, by the content of the raw files and the day: a kernel that
+# checks the claims of edition after edition (make editions lends it on) cleans each claim's day
+# once, since most claims are older than most editions. Bounded, so memory stays flat.
+_SNAPSHOTS: OrderedDict[tuple[str, dt.date], Snapshot] = OrderedDict()
+_SNAPSHOTS_KEPT = 256
+
+
+def inputs_digest(raw_dir: str | Path, dtm_files: Sequence[str | Path]) -> str:
+    """sha256 over every file under ``raw_dir`` (name and bytes) and the extra DTM files."""
+    digest = hashlib.sha256()
+    root = Path(raw_dir)
+    paths = sorted(p for p in root.rglob("*") if p.is_file())
+    for path, name in [(p, str(p.relative_to(root))) for p in paths] + [
+        (Path(f), f"extra:{i}") for i, f in enumerate(dtm_files)
+    ]:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def snapshots(
     raw_dir: str | Path, dtm_files: Sequence[str | Path]
 ) -> Callable[[dt.date], Snapshot]:
-    """day -> Snapshot, re-running both cleanings as of that day (raw files read once)."""
+    """day -> Snapshot, re-running both cleanings as of that day (raw files read once; a day
+    already cleaned from the same files in this process is not cleaned again)."""
     from haiti_report.raw.countries import CountryNames
     from haiti_report.raw.figures import load_figures
 
-    sources = load_sources(raw_dir)
-    countries = CountryNames.from_csv(Path(raw_dir) / "country_aliases.csv")
-    figures = load_figures(raw_dir, sources, countries)
-    decisions = mss.load_decisions(raw_dir, set(figures["figure_id"]))
-    raw = displacement.load_raw(raw_dir)
+    key = inputs_digest(raw_dir, dtm_files)
 
     @cache
+    def loaded() -> tuple[Any, ...]:
+        sources = load_sources(raw_dir)
+        countries = CountryNames.from_csv(Path(raw_dir) / "country_aliases.csv")
+        figures = load_figures(raw_dir, sources, countries)
+        decisions = mss.load_decisions(raw_dir, set(figures["figure_id"]))
+        return figures, decisions, countries, displacement.load_raw(raw_dir)
+
     def make(day: dt.date) -> Snapshot:
+        if (key, day) in _SNAPSHOTS:
+            _SNAPSHOTS.move_to_end((key, day))
+            return _SNAPSHOTS[(key, day)]
+        figures, decisions, countries, raw = loaded()
         log = CleaningLog(STEP)
         t = mss.build_tables(figures, decisions, day, countries, log)
         d = displacement.build_tables(raw, day, dtm_files, log)
-        return Snapshot(day, t.personnel, t.pledges, t.mandates, t.money, d.national)
+        made = Snapshot(day, t.personnel, t.pledges, t.mandates, t.money, d.national)
+        _SNAPSHOTS[(key, day)] = made
+        while len(_SNAPSHOTS) > _SNAPSHOTS_KEPT:
+            _SNAPSHOTS.popitem(last=False)
+        return made
 
     return make
 
