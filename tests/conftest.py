@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,12 +63,35 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
+def shared(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]
+) -> Path:
+    """``make(path)`` once per test run, even with pytest-xdist workers: the first worker to
+    get here makes it under a lock in the run's shared temporary folder, the others wait and
+    reuse it (the pattern pytest-xdist documents for session fixtures). Read-only to tests."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by every worker of this run
+    folder = base / f"shared-{name}"
+    with open(base / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder / "project")
+            (folder / ".made").touch()
+    return folder / "project"
+
+
+def _copy_and_build(root: Path) -> None:
+    copy_project(root)
+    run_build(root)
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One full build of reports/latest from the real notebooks and data (shared by tests)."""
-    root = copy_project(tmp_path_factory.mktemp("built") / "project")
-    run_build(root)
-    return root
+    return shared(tmp_path_factory, "built", _copy_and_build)
 
 
 def clean_into(out: Path, as_of: str, raw: Path = ROOT / "data" / "raw") -> Path:
@@ -128,9 +153,12 @@ def rendered(request: pytest.FixtureRequest, tmp_path_factory) -> Path:
     built = request.getfixturevalue("built")
     root = built
     if _manifest(built)["renderer"] != name:
-        root = tmp_path_factory.mktemp(f"built-{name}") / "project"
-        shutil.copytree(built, root, symlinks=True)
-        run_build(root, **renderer_env(name))
+
+        def rebuild(path: Path) -> None:
+            shutil.copytree(built, path, symlinks=True)
+            run_build(path, **renderer_env(name))
+
+        root = shared(tmp_path_factory, f"built-{name}", rebuild)
     out = root / "reports" / "latest"
     assert _manifest(root)["renderer"] == name
     return out

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from bad_inputs import BUILD, CASES, CLI, MAKE, ROOT, Case, _cell, documented, normalise, run_case
-from conftest import copy_project, run_build, tree_hashes
+from conftest import copy_project, tree_hashes
 
 from haiti_report.build import cli
 from haiti_report.build.publish import BUILDS_DIR, claim_build, collect_garbage, lock
@@ -25,11 +25,9 @@ from haiti_report.core.errors import InputError
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project copy with a published build, reused (copied) by every full-build case."""
-    root = copy_project(tmp_path_factory.mktemp("baseline") / "project")
-    run_build(root)
-    return root
+def baseline(built: Path) -> Path:
+    """A project copy with a published build (the session's), copied by every full-build case."""
+    return built
 
 
 def _param(case: Case):
