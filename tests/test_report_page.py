@@ -179,6 +179,22 @@ def test_title_is_shown_once_and_every_section_keeps_its_heading(rendered, ed):
     assert all(quotes(s) in shown for s in sections), (sections, h2)
 
 
+def test_no_output_of_a_removed_cell_is_shown(rendered, ed):
+    """A cell tagged remove-cell only computes (it saves the charts, writes facts.json): what
+    it returns ("{'pledged-vs-deployed': {'svg': PosixPath(...") is not the reader's."""
+    nb = json.loads((rendered / ed.notebook).read_text(encoding="utf-8"))
+    said = [
+        " ".join("".join(output.get("data", {}).get("text/plain", output.get("text", ""))).split())
+        for cell in nb["cells"]
+        if "remove-cell" in cell["metadata"].get("tags", [])
+        for output in cell.get("outputs", [])
+    ]
+    assert any(said), "the report notebook has no removed cell with an output to look for"
+    page = visible(rendered, ed).text
+    for text in filter(None, said):
+        assert text[:60] not in page, text[:60]
+
+
 def test_page_text_has_no_entities_and_no_glued_words(rendered, ed):
     page = visible(rendered, ed)
     assert ENTITY.findall(page.text) == []
@@ -320,6 +336,38 @@ def test_pdf_pages_are_numbered_and_no_heading_ends_a_page(pdf, ed):
     for number, lines in enumerate(pages, start=1):
         assert lines[-1] == str(number), (number, lines[-3:])
         assert lines[-2] not in headings, f"page {number} ends with the heading {lines[-2]!r}"
+
+
+STORY_PAGES = 12  # issue 14: the main story in at most about a dozen printed pages
+
+
+def test_pdf_tells_the_story_in_a_dozen_pages_then_the_appendix(pdf, ed):
+    """The appendix (methodology, every strength figure, decisions, cleaning log, sources)
+    starts with its heading, on a line of its own, by page 13; every section of the story
+    comes before it. (A table of contents names it too, with dots and a page number.)"""
+    from haiti_report.report.text import labels
+
+    pages = [page.splitlines() for page in pdftotext(pdf, "-layout").split("\f")]
+
+    def starts(heading: str) -> list[int]:
+        wanted = quotes(" ".join(heading.split()))
+        return [
+            n
+            for n, lines in enumerate(pages, start=1)
+            if any(quotes(" ".join(line.split())) == wanted for line in lines)
+        ]
+
+    sections = section_headings(pdf.parent, ed)
+    appendix = str(labels(ed.lang)["sections"]["methodology"])
+    assert appendix in sections, (appendix, sections)
+    found = starts(appendix)
+    assert len(found) == 1, (appendix, found)
+    count = int(pdf_info(pdf)["Pages"])
+    print(f"\n{pdf.name}: {count} pages, the appendix starts on page {found[0]}")
+    assert found[0] <= STORY_PAGES + 1, f"the story takes {found[0] - 1} pages"
+    assert count > found[0]  # the appendix follows, on pages of its own
+    for heading in sections[: sections.index(appendix)]:
+        assert starts(heading) and min(starts(heading)) <= found[0], heading
 
 
 def test_pdf_charts_are_vector_graphics(pdf):

@@ -117,9 +117,11 @@ def render_html_nbconvert(
         anchor_link_text="",
         language_code=lang,  # <html lang="fr"> on the French edition
     )
-    # The papermill parameter cells are provenance for the notebook, not part of the story.
+    # The papermill parameter cells are provenance for the notebook, not part of the story;
+    # "remove-cell" is Quarto's tag for a cell that only computes (its output is not shown).
     remove = TagRemovePreprocessor(
-        remove_cell_tags={"parameters", "injected-parameters", "remove"}, enabled=True
+        remove_cell_tags={"parameters", "injected-parameters", "remove", "remove-cell"},
+        enabled=True,
     )
     exporter.register_preprocessor(remove, enabled=True)
     nb = nbformat.read(notebook, as_version=4)
