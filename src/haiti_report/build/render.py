@@ -106,6 +106,7 @@ def render_html_nbconvert(
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     from haiti_report.build.quarto import report_title
+    from haiti_report.build.share import share_meta
     from haiti_report.report.offline import vega_bundle
 
     exporter = HTMLExporter(
@@ -131,6 +132,7 @@ def render_html_nbconvert(
     resources = {
         "vega_bundle": vega_bundle(),
         "report_css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        "share_meta": share_meta(nb.metadata["title"], facts or {}, html.parent, lang),
         "metadata": {"name": nb.metadata["title"]},
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
