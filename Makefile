@@ -71,6 +71,7 @@ test: $(VENV)/.synced-test $(LAB_VENV)/.synced ## Run the test suite on every co
 	@$(VENV)/bin/python -m pytest -n "$$HAITI_REPORT_TEST_WORKERS"
 
 lab: $(VENV)/.synced-report $(LAB_VENV)/.synced ## Start JupyterLab on 127.0.0.1 (port LAB_PORT, default 8888) with the project kernel
+	@$(VENV)/bin/python -m haiti_report.build.kernel $(LAB_VENV) >/dev/null  # kernel and default, every time
 	$(LAB_VENV)/bin/jupyter lab --ip 127.0.0.1 --port "$$HAITI_REPORT_LAB_PORT" --no-browser \
 	  --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 

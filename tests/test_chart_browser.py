@@ -1,6 +1,7 @@
 """The charts of the built report as readers meet them, in headless Chromium with the network
 cut: tooltips that read right on hover and on tap, a phone layout that fits 390 px with text
-of at least 11 px, and each chart's data and images to download from the single file.
+of at least 11 px, each chart's data and images to download from the single file, and every
+drawn mark at 3:1 contrast or more on the page.
 """
 
 from __future__ import annotations
@@ -257,3 +258,111 @@ def test_the_page_weighs_what_the_charts_need(report):
         rows = {d["name"]: d.get("values") for d in json.loads(wide)["data"]}
         shared = [d for d in json.loads(narrow)["data"] if d.get("values") == "@wide"]
         assert shared and all(isinstance(rows[d["name"]], list) for d in shared)
+
+
+# Every drawn data mark (and legend symbol) of one chart: its paints as the browser computed
+# them, the opacity it is drawn with (its own and its groups'), and the chart's background (the
+# first colour behind the SVG: its own, then the page's).
+DRAWN_PAINTS = """el => {
+  const svg = el.querySelector('svg.marks');
+  let behind = 'rgb(255, 255, 255)';  // a page with no colour anywhere is white
+  for (let node = svg; node && node.nodeType === 1; node = node.parentElement) {
+    const c = getComputedStyle(node).backgroundColor;
+    if (c && c !== 'transparent' && !/rgba\\(.*,\\s*0\\)$/.test(c)) { behind = c; break; }
+  }
+  const marks = [];
+  for (const m of svg.querySelectorAll(
+      'g.role-mark > path, g.role-mark > line, g.role-mark > text, g.role-mark > rect,' +
+      'g.role-legend-symbol > path')) {
+    if (m.tagName === 'text' && !m.textContent.trim()) { continue; }
+    const r = m.getBoundingClientRect();
+    if (!(r.width || r.height)) { continue; }
+    let opacity = 1;
+    for (let n = m; n && n !== svg; n = n.parentElement) {
+      opacity *= parseFloat(getComputedStyle(n).opacity);
+    }
+    const s = getComputedStyle(m);
+    marks.push({group: m.parentElement.getAttribute('class'), tag: m.tagName,
+      fill: s.fill, fillOpacity: parseFloat(s.fillOpacity), stroke: s.stroke,
+      strokeOpacity: parseFloat(s.strokeOpacity), strokeWidth: parseFloat(s.strokeWidth),
+      opacity: opacity});
+  }
+  return {background: behind, marks: marks};
+}"""
+
+
+def _rgba(css: str) -> tuple[float, float, float, float] | None:
+    """'rgb(0, 114, 178)' / 'rgba(0, 0, 0, 0)' -> channels 0-255 and alpha; 'none' -> None."""
+    found = re.fullmatch(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", css)
+    if not found:
+        assert css in ("none", ""), f"a paint the test cannot read: {css!r}"
+        return None
+    r, g, b, a = found.groups()
+    return float(r), float(g), float(b), 1.0 if a is None else float(a)
+
+
+def luminance(rgb: tuple[float, float, float]) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour (channels 0-255)."""
+    lin = [
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (x / 255 for x in rgb)
+    ]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_ratio(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _paints(mark: dict, background: tuple[float, float, float]) -> list[tuple[tuple, bool]]:
+    """The colours a mark puts on the page, each composited over the background as the browser
+    does, and whether it is opaque."""
+    found = []
+    for paint, alpha in (("fill", mark["fillOpacity"]), ("stroke", mark["strokeOpacity"])):
+        if paint == "stroke" and mark["strokeWidth"] <= 0:
+            continue
+        rgba = _rgba(mark[paint])
+        if rgba is None:
+            continue
+        a = rgba[3] * alpha * mark["opacity"]
+        if a <= 0:
+            continue  # a transparent fill (a hollow symbol's inside, a hit area)
+        shown = tuple(a * c + (1 - a) * bg for c, bg in zip(rgba[:3], background, strict=True))
+        if max(abs(c - bg) for c, bg in zip(shown, background, strict=True)) < 0.5:
+            continue  # the background's own colour: a white-filled symbol's inside
+        found.append((shown, a >= 1))
+    return found
+
+
+def test_every_drawn_mark_has_3_to_1_contrast_on_the_page(report):
+    """WCAG 1.4.11 on the page as drawn: every data mark and legend symbol of every chart,
+    desktop and phone layout, shows at least one colour (fill or outline) of 3:1 or more against
+    the background behind the chart, and none of its opaque colours is fainter (a white-filled
+    symbol's inside is the background itself; a translucent band counts by its outline). The
+    charts are drawn as SVG (offline.py asks vega-embed for it), so the colours are read from
+    the drawn elements' computed styles."""
+    from playwright.sync_api import sync_playwright
+
+    assert round(contrast_ratio((0, 0, 0), (255, 255, 255)), 2) == 21
+    assert 2.2 < contrast_ratio((230, 159, 0), (255, 255, 255)) < 2.3  # issue 14's orange
+
+    with sync_playwright() as pw:
+        for phone in (False, True):
+            browser, page, errors, _ = _open(pw, report, phone=phone)
+            charts = page.locator("div.altair-offline")
+            names = _names(page)
+            assert charts.count() == len(names) >= 6
+            for i, name in enumerate(names):
+                drawn = charts.nth(i).evaluate(DRAWN_PAINTS)
+                background = _rgba(drawn["background"])[:3]
+                assert drawn["marks"], f"{name}: no mark drawn"
+                for mark in drawn["marks"]:
+                    paints = _paints(mark, background)
+                    where = (name, "phone" if phone else "desktop", mark)
+                    assert paints, where
+                    ratios = [(contrast_ratio(c, background), opaque) for c, opaque in paints]
+                    assert max(r for r, _ in ratios) >= 3, (where, ratios)
+                    for ratio, opaque in ratios:
+                        assert not opaque or ratio >= 3, (where, ratio)
+            assert errors == []
+            browser.close()

@@ -1,8 +1,10 @@
-"""JupyterLab opens every notebook with the project's kernel (what `make lab` gives a reporter).
+"""JupyterLab opens every notebook with the project's kernel (what `make lab` gives a reporter),
+a new notebook too.
 
 Starts a real JupyterLab server on 127.0.0.1 with a random token, reads the notebooks through
-its contents API and the kernelspecs through its kernelspecs API, then stops it. Every wait is
-bounded; nothing leaves the loopback interface.
+its contents API and the kernelspecs through its kernelspecs API, starts a kernel and a session
+without naming a kernel, then stops it. Every wait is bounded; nothing leaves the loopback
+interface.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from haiti_report.build.kernel import DISPLAY_NAME, KERNEL_NAME, ensure_kernel
+from haiti_report.build.kernel import DISPLAY_NAME, KERNEL_NAME, SERVER_CONFIG, register
 
 # JupyterLab has its own environment (.venv-lab, made by `make lab` / `make test`); its kernel
 # is the report's Python.
@@ -56,11 +58,18 @@ class Lab:
         self.base, self.token, self.log = base, token, log
 
     def get(self, path: str, timeout: float = 10) -> dict:
+        return self.call("GET", path, timeout=timeout)
+
+    def call(self, method: str, path: str, body: dict | None = None, timeout: float = 10):
         request = urllib.request.Request(
-            self.base + path, headers={"Authorization": f"token {self.token}"}
+            self.base + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode("utf-8"),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
         )
         with OPENER.open(request, timeout=timeout) as response:
-            return json.loads(response.read().decode("utf-8"))
+            said = response.read().decode("utf-8")
+            return json.loads(said) if said else None
 
 
 def wait_until_up(proc: subprocess.Popen, lab: Lab) -> None:
@@ -98,7 +107,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    ensure_kernel(LAB_PREFIX)  # what `make lab` does (haiti_report.build.kernel .venv-lab)
+    register(LAB_PREFIX)  # what `make lab` does (haiti_report.build.kernel .venv-lab)
     tmp = tmp_path_factory.mktemp("lab")
     port, token = free_port(), secrets.token_hex(24)
     env = {
@@ -184,3 +193,39 @@ def test_each_notebook_opens_with_the_project_kernel(lab, name):
     for cell in model["content"]["cells"]:
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None, name
+
+
+def test_make_lab_registers_the_kernel_and_its_default_before_it_starts_lab(lab):
+    """`make lab` runs haiti_report.build.kernel for the Lab environment (the kernelspec and
+    the server's default kernel, in .venv-lab/etc/jupyter) every time, then JupyterLab."""
+    shown = subprocess.run(
+        ["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.splitlines()
+    register_at = next(i for i, ln in enumerate(shown) if "haiti_report.build.kernel" in ln)
+    lab_at = next(i for i, ln in enumerate(shown) if "jupyter lab" in ln)
+    assert register_at < lab_at and ".venv-lab" in shown[register_at], shown
+    config = json.loads((LAB_PREFIX / SERVER_CONFIG).read_text(encoding="utf-8"))
+    assert config["MappingKernelManager"]["default_kernel_name"] == KERNEL_NAME
+
+
+def test_the_project_kernel_is_the_default_for_a_new_notebook(lab):
+    """Issue 14: a new notebook opened with the Lab environment's own Python, where
+    `import haiti_report` fails. JupyterLab's "new notebook" preselects the server's default
+    kernel, and a kernel or a session started without a kernel name gets it."""
+    assert lab.get("/api/kernelspecs")["default"] == KERNEL_NAME
+    kernel = lab.call("POST", "/api/kernels", {}, timeout=60)
+    try:
+        assert kernel["name"] == KERNEL_NAME, kernel
+    finally:
+        lab.call("DELETE", f"/api/kernels/{kernel['id']}", timeout=30)
+    session = lab.call(
+        "POST",
+        "/api/sessions",
+        {"path": "notebooks/Untitled.ipynb", "type": "notebook", "name": ""},
+        timeout=60,
+    )
+    try:
+        assert session["kernel"]["name"] == KERNEL_NAME, session
+    finally:
+        lab.call("DELETE", f"/api/sessions/{session['id']}", timeout=30)
+    assert not (ROOT / "notebooks" / "Untitled.ipynb").exists()  # a session makes no file

@@ -179,6 +179,81 @@ def test_title_is_shown_once_and_every_section_keeps_its_heading(rendered, ed):
     assert all(quotes(s) in shown for s in sections), (sections, h2)
 
 
+def test_no_output_of_a_removed_cell_is_shown(rendered, ed):
+    """A cell tagged remove-cell only computes (it saves the charts, writes facts.json): what
+    it returns ("{'pledged-vs-deployed': {'svg': PosixPath(...") is not the reader's."""
+    nb = json.loads((rendered / ed.notebook).read_text(encoding="utf-8"))
+    said = [
+        " ".join("".join(output.get("data", {}).get("text/plain", output.get("text", ""))).split())
+        for cell in nb["cells"]
+        if "remove-cell" in cell["metadata"].get("tags", [])
+        for output in cell.get("outputs", [])
+    ]
+    assert any(said), "the report notebook has no removed cell with an output to look for"
+    page = visible(rendered, ed).text
+    for text in filter(None, said):
+        assert text[:60] not in page, text[:60]
+
+
+class Head(HTMLParser):
+    """The <head>'s <title> and <meta> tags (property= or name= -> content)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meta: dict[str, list[str]] = {}
+        self.title, self._in_title, self._done = "", False, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if self._done:
+            return
+        if tag == "body":
+            self._done = True
+        elif tag == "title":
+            self._in_title = True
+        elif tag == "meta" and (attrs.get("property") or attrs.get("name")):
+            key = attrs.get("property") or attrs.get("name")
+            self.meta.setdefault(key, []).append(attrs.get("content") or "")
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+        elif tag == "head":
+            self._done = True
+
+    def handle_data(self, data):
+        if self._in_title and not self._done:
+            self.title += data
+
+
+def test_share_preview_says_the_reports_title_lede_and_shows_its_first_chart(rendered, ed):
+    """Issue 14: a link to the report shows a preview (Open Graph, Twitter card, description),
+    its words the report's own: the title the page shows and the lede as facts render it; its
+    image a chart of this build, beside the page (a relative path: the folder works offline)."""
+    head = Head()
+    head.feed((rendered / ed.page).read_text(encoding="utf-8"))
+    one = {key: values[0] for key, values in head.meta.items() if len(values) == 1}
+    required = ("description", "og:title", "og:description", "og:type", "og:image")
+    assert all(key in one for key in (*required, "twitter:card")), sorted(head.meta)
+
+    def same(text: str) -> str:
+        return quotes(" ".join(text.split()))
+
+    title = report_title(rendered, ed)
+    assert same(one["og:title"]) == same(title) == same(head.title)
+    said = same(lede(rendered, ed.lang))
+    assert same(one["description"]) == same(one["og:description"]) == said
+    assert one["og:type"] == "article"
+    assert one["twitter:card"] in ("summary", "summary_large_image")
+    image = one["og:image"]
+    assert not re.match(r"[a-z]+:|/", image), image  # relative to the page, not a URL or path
+    assert (rendered / image).is_file(), image
+    assert (rendered / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (rendered / image).parent == rendered / ed.figures  # this edition's charts
+    spec = json.loads((rendered / image).with_suffix(".vl.json").read_text(encoding="utf-8"))
+    assert same(one.get("og:image:alt", "")) == same(spec["description"])
+
+
 def test_page_text_has_no_entities_and_no_glued_words(rendered, ed):
     page = visible(rendered, ed)
     assert ENTITY.findall(page.text) == []
@@ -322,6 +397,38 @@ def test_pdf_pages_are_numbered_and_no_heading_ends_a_page(pdf, ed):
         assert lines[-2] not in headings, f"page {number} ends with the heading {lines[-2]!r}"
 
 
+STORY_PAGES = 12  # issue 14: the main story in at most about a dozen printed pages
+
+
+def test_pdf_tells_the_story_in_a_dozen_pages_then_the_appendix(pdf, ed):
+    """The appendix (methodology, every strength figure, decisions, cleaning log, sources)
+    starts with its heading, on a line of its own, by page 13; every section of the story
+    comes before it. (A table of contents names it too, with dots and a page number.)"""
+    from haiti_report.report.text import labels
+
+    pages = [page.splitlines() for page in pdftotext(pdf, "-layout").split("\f")]
+
+    def starts(heading: str) -> list[int]:
+        wanted = quotes(" ".join(heading.split()))
+        return [
+            n
+            for n, lines in enumerate(pages, start=1)
+            if any(quotes(" ".join(line.split())) == wanted for line in lines)
+        ]
+
+    sections = section_headings(pdf.parent, ed)
+    appendix = str(labels(ed.lang)["sections"]["methodology"])
+    assert appendix in sections, (appendix, sections)
+    found = starts(appendix)
+    assert len(found) == 1, (appendix, found)
+    count = int(pdf_info(pdf)["Pages"])
+    print(f"\n{pdf.name}: {count} pages, the appendix starts on page {found[0]}")
+    assert found[0] <= STORY_PAGES + 1, f"the story takes {found[0] - 1} pages"
+    assert count > found[0]  # the appendix follows, on pages of its own
+    for heading in sections[: sections.index(appendix)]:
+        assert starts(heading) and min(starts(heading)) <= found[0], heading
+
+
 def test_pdf_charts_are_vector_graphics(pdf):
     listed = subprocess.run(
         ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
@@ -382,7 +489,7 @@ def test_quarto_configuration_is_complete():
     assert config["execute"]["enabled"] is False  # papermill executed already
     html = config["format"]["html"]
     assert html["embed-resources"] is True and html["toc"] is True
-    assert html["include-in-header"] == "_vega.html"
+    assert html["include-in-header"] == ["_share.html", "_vega.html"]  # both written by the build
     assert html["html-math-method"] == "plain"  # no MathJax from a CDN
     typst = config["format"]["typst"]
     assert typst["papersize"] == "a4" and typst["page-numbering"]

@@ -82,11 +82,16 @@ def render_quarto(
 ) -> None:
     """Render the executed ``notebook`` into ``out_dir``/<stem>.html and <stem>.pdf (the
     French edition: ``stem="report.fr"``, ``lang="fr"``, which Quarto's front matter gets)."""
+    from haiti_report.build.share import share_meta
+
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     made_by = formats(stem)
+    share = share_meta(report_title(nb, facts or {}), facts or {}, out_dir, lang)
     with tempfile.TemporaryDirectory(prefix="haiti-report-quarto-", dir=_work_base()) as tmp:
         works = {
-            fmt: write_work_copy(nb, Path(tmp) / fmt, fmt, facts or {}, stem=stem, lang=lang)
+            fmt: write_work_copy(
+                nb, Path(tmp) / fmt, fmt, facts or {}, stem=stem, lang=lang, share=share
+            )
             for fmt in made_by
         }
         run_quarto(works, stem)
@@ -114,8 +119,10 @@ def write_work_copy(
     *,
     stem: str = WORK_NAME,
     lang: str = "en",
+    share: str = "",
 ) -> Path:
-    """``work``/<stem>.ipynb for ``fmt``, with _quarto.yml and the files it names beside it."""
+    """``work``/<stem>.ipynb for ``fmt``, with _quarto.yml and the files it names beside it
+    (for HTML: ``share``, the share preview's <meta> tags, in _share.html)."""
     from haiti_report.report.offline import vega_bundle
 
     work.mkdir(parents=True)
@@ -127,6 +134,7 @@ def write_work_copy(
     if lang != "en":  # the link to this edition's own PDF, in its language
         (work / "report-formats.html").write_text(formats_nav(stem, lang), encoding="utf-8")
     if fmt == "html":
+        (work / "_share.html").write_text(share, encoding="utf-8")
         (work / "_vega.html").write_text(f"<script>{vega_bundle()}</script>\n", encoding="utf-8")
     else:
         (work / "_document.typ").write_text(typst_document(front), encoding="utf-8")

@@ -106,6 +106,7 @@ def render_html_nbconvert(
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     from haiti_report.build.quarto import report_title
+    from haiti_report.build.share import share_meta
     from haiti_report.report.offline import vega_bundle
 
     exporter = HTMLExporter(
@@ -117,9 +118,11 @@ def render_html_nbconvert(
         anchor_link_text="",
         language_code=lang,  # <html lang="fr"> on the French edition
     )
-    # The papermill parameter cells are provenance for the notebook, not part of the story.
+    # The papermill parameter cells are provenance for the notebook, not part of the story;
+    # "remove-cell" is Quarto's tag for a cell that only computes (its output is not shown).
     remove = TagRemovePreprocessor(
-        remove_cell_tags={"parameters", "injected-parameters", "remove"}, enabled=True
+        remove_cell_tags={"parameters", "injected-parameters", "remove", "remove-cell"},
+        enabled=True,
     )
     exporter.register_preprocessor(remove, enabled=True)
     nb = nbformat.read(notebook, as_version=4)
@@ -129,6 +132,7 @@ def render_html_nbconvert(
     resources = {
         "vega_bundle": vega_bundle(),
         "report_css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        "share_meta": share_meta(nb.metadata["title"], facts or {}, html.parent, lang),
         "metadata": {"name": nb.metadata["title"]},
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
