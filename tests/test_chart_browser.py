@@ -104,7 +104,14 @@ def _probe(page, chart, *, tap: bool) -> list[str]:
             tip.wait_for(timeout=1500)
         except Exception:  # a mark under another mark (e.g. a label) shows no tooltip
             continue
-        said.append(" ".join(tip.inner_text().split()))
+        # Read it at once: a tooltip that closed meanwhile (the chart redrew) is no reading,
+        # where waiting on it again would stall.
+        text = page.evaluate(
+            "() => document.querySelector('#vg-tooltip-element.visible')?.innerText ?? null"
+        )
+        if text is None:
+            continue
+        said.append(" ".join(text.split()))
         if not tap:
             page.mouse.move(0, 0)
     return said

@@ -16,6 +16,7 @@ below is papermill's own nbclient engine, handed the pool's kernel manager.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -120,9 +121,30 @@ class KernelPool:
         try:
             yield km
         except BaseException:
+            _abandon_pending_tasks()
             self._retire(km)  # its state after a failure is unknown
             raise
         self._idle.put(km)
+
+
+def _abandon_pending_tasks() -> None:
+    """Cancel what nbclient left waiting on this thread's event loop when its notebook was
+    stopped (Ctrl-C): shutting the kernel down runs that loop again, and the waiting cell would
+    end in "Kernel died", printed as an unretrieved task error after the build's one line."""
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop()
+    tasks = asyncio.all_tasks(loop)
+    if not tasks or loop.is_running():
+        return
+    for task in tasks:
+        task.cancel()
+    # nbclient turns the cancellation into "Kernel died": let the tasks end and take that
+    # error from them, so nothing is printed about them when the process exits.
+    done, _ = loop.run_until_complete(asyncio.wait(tasks, timeout=5))
+    for task in done:
+        if not task.cancelled():
+            task.exception()
 
 
 def _run_silently(km: Any, code: str) -> None:
