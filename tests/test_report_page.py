@@ -557,3 +557,67 @@ def test_no_english_sentence_on_the_french_page(rendered):
             said = said.replace(row["outlet"], " ") if row["outlet"] else said
     found = re.findall(r".{40} (?:the|of the|and|were) .{40}", said)
     assert found == [], found[:5]
+
+
+class _Folds(HTMLParser):
+    """Each folded appendix table: its summary line and the first cell of every body row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folds: list[dict] = []
+        self._where: str | None = None
+        self._cell: list[str] | None = None
+        self._first = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "details" and "appendix-fold" in (a.get("class") or ""):
+            self.folds.append({"open": "open" in a, "summary": "", "rows": []})
+        elif self.folds and tag == "summary":
+            self._where = "summary"
+        elif self.folds and tag == "tbody":
+            self._where = "tbody"
+        elif self._where == "tbody" and tag == "tr":
+            self._first = True
+        elif self._where == "tbody" and tag == "td" and self._first:
+            self._cell, self._first = [], False
+
+    def handle_endtag(self, tag):
+        if tag == "summary":
+            self._where = None
+        elif tag == "td" and self._cell is not None:
+            self.folds[-1]["rows"].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag in ("tbody", "details"):
+            self._where = None
+
+    def handle_data(self, data):
+        if self._where == "summary":
+            self.folds[-1]["summary"] += data
+        elif self._cell is not None:
+            self._cell.append(data)
+
+
+def test_appendix_tables_are_folded_on_the_page_and_whole_in_the_pdf(rendered, ed):
+    """Issue 14: the story reads first. The four long appendix tables (every strength figure,
+    decisions, cleaning log, sources) are folded under a line that says how many rows they
+    hold; printed, they unfold, so both PDFs still carry every row."""
+    from haiti_report.report.text import format as fmt
+    from haiti_report.report.text import labels
+
+    parser = _Folds()
+    parser.feed((rendered / ed.page).read_text(encoding="utf-8"))
+    assert len(parser.folds) == 4, [f["summary"] for f in parser.folds]
+    for fold in parser.folds:
+        assert not fold["open"] and fold["rows"]
+        rows = fmt.formats(ed.lang).number(len(fold["rows"]))
+        assert " ".join(fold["summary"].split()) == labels(ed.lang)["appendix_fold"].format(
+            rows=rows
+        )
+    if not shutil.which("pdftotext") or not (rendered / ed.pdf).exists():
+        pytest.skip("needs poppler-utils and a PDF")
+    printed = " ".join(pdftotext(rendered / ed.pdf).split())
+    for fold in parser.folds:  # the last row of each table is in the PDF: nothing was cut
+        # its first cell's longest word (a cell's text may wrap over lines in the PDF)
+        last = max(fold["rows"][-1].split(), key=len)
+        assert last in printed, (last, fold["summary"])

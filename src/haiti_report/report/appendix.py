@@ -38,6 +38,35 @@ def cleaning_words(english: str | None, lang: str) -> str | prose.Html:
     return phrase(english, lang) or in_language(english, DATA_LANGUAGE, lang)
 
 
+class Folded:
+    """An appendix table folded under a summary line on the page ("Show all 189 rows"), so the
+    story reads first; printed unfolded (report.css), and complete in the PDF either way.
+
+    Quarto: the ``<details>`` tags are raw HTML blocks around the Markdown table, which Pandoc
+    keeps for HTML and drops for Typst, so the PDF has the table as it is."""
+
+    def __init__(self, table: prose.Table, lang: str) -> None:
+        self.table = table
+        rows = fmt.formats(lang).number(len(table))
+        self.summary = labels(lang)["appendix_fold"].format(rows=rows)
+
+    def _open(self) -> str:
+        return f'<details class="appendix-fold"><summary>{prose.escape(self.summary)}</summary>'
+
+    def _repr_html_(self) -> str:
+        return self._open() + self.table._repr_html_() + "</details>"
+
+    def _repr_markdown_(self) -> str:
+        return (
+            f"```{{=html}}\n{self._open()}\n```\n\n{self.table._repr_markdown_()}\n\n"
+            "```{=html}\n</details>\n```"
+        )
+
+
+def folded(table: prose.Table, lang: str = "en") -> Folded:
+    return Folded(table, lang)
+
+
 def _source_languages(p: Processed) -> dict[str, str]:
     if p.sources.is_empty() or "language" not in p.sources.columns:
         return {}
