@@ -89,6 +89,10 @@ def open_report(path: Path, *, screenshot: Path | None = None, wait_ms: int = 15
             )
         check.draw_seconds = time.perf_counter() - began
         check.marks_per_chart = [charts.nth(i).locator(MARKS).count() for i in range(check.charts)]
+        # The appendix's folded tables, opened as a reader would: their text and widths count.
+        page.evaluate(
+            "() => document.querySelectorAll('details.appendix-fold').forEach(d => d.open = true)"
+        )
         check.text = page.inner_text("body")
         check.pwned = page.evaluate("() => window.__pwned === undefined ? null : window.__pwned")
         for selector in COUNTED_SELECTORS:
