@@ -37,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -472,13 +473,20 @@ def _run(args: argparse.Namespace, root: Path, log: Log) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = (args.root or default_root()).resolve()
+    return run_cli(lambda log: _run(args, root, log), root)
+
+
+def run_cli(work: Callable[[Log], int], root: Path) -> int:
+    """The one top-level handler of the build's commands (make report, make editions): every
+    failure ends in one line (describe_failure), Ctrl-C in "interrupted"; HAITI_REPORT_DEBUG=1
+    shows the traceback instead."""
     log = Log()
     debug = os.environ.get(ENV_DEBUG) == "1"
     if not debug:  # libraries' log lines (nbclient: "Kernel died ...") would be a second line
         logging.disable(logging.CRITICAL)
     with Interrupts() as interrupts:
         try:
-            return _run(args, root, log)
+            return work(log)
         except (Exception, KeyboardInterrupt) as exc:
             if debug:
                 raise

@@ -22,20 +22,11 @@ import argparse
 import datetime as dt
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from haiti_report.build.cli import (
-    ENV_DEBUG,
-    Interrupts,
-    Log,
-    build,
-    default_root,
-    describe_failure,
-    force_from_env,
-)
+from haiti_report.build.cli import Log, build, default_root, force_from_env, run_cli
 from haiti_report.build.kernel_pool import KernelPool
 from haiti_report.build.params import load_params
 
@@ -61,11 +52,12 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
 def authorised_on(root: Path, as_of: str) -> dt.date:
     """The day the Security Council authorised the mission, as the data records it."""
     from haiti_report.clean import mss
+    from haiti_report.clean.mss import STEP
     from haiti_report.clean.tables import CleaningLog
     from haiti_report.core import queries
     from haiti_report.core.errors import InputError
 
-    tables = mss.compute(root / "data" / "raw", dt.date.fromisoformat(as_of), CleaningLog("x"))
+    tables = mss.compute(root / "data" / "raw", dt.date.fromisoformat(as_of), CleaningLog(STEP))
     day = queries.authorised(tables.mandates)
     if day is None:
         raise InputError(
@@ -184,20 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = (args.root or default_root()).resolve()
     force = args.force or force_from_env()
-    log = Log()
-    with Interrupts() as interrupts:
-        try:
-            build_editions(root, force=force, since=args.since, log=log)
-            return 0
-        except (Exception, KeyboardInterrupt) as exc:
-            if os.environ.get(ENV_DEBUG) == "1":
-                raise
-            if isinstance(exc, KeyboardInterrupt) or interrupts.signum is not None:
-                interrupts.report()
-                return interrupts.code
-            code, line = describe_failure(exc, root, log)
-            print(line, file=sys.stderr, flush=True)
-            return code
+
+    def work(log: Log) -> int:
+        build_editions(root, force=force, since=args.since, log=log)
+        return 0
+
+    return run_cli(work, root)
 
 
 if __name__ == "__main__":

@@ -63,8 +63,6 @@ class KernelPool:
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._started: list[Any] = []
         self._lock = threading.Lock()
-        self.starts = 0  # kernels started so far (benchmarks and tests read it)
-        self.lends = 0
 
     def __enter__(self) -> KernelPool:
         return self
@@ -88,7 +86,6 @@ class KernelPool:
         km.start_kernel(cwd=str(self.cwd), env=dict(os.environ))
         with self._lock:
             self._started.append(km)
-            self.starts += 1
         return km
 
     def _retire(self, km: Any) -> None:
@@ -116,8 +113,6 @@ class KernelPool:
     def kernel(self) -> Iterator[Any]:
         """A kernel manager whose kernel is ready for a new notebook."""
         km = self._take()
-        with self._lock:
-            self.lends += 1
         try:
             yield km
         except BaseException:
